@@ -1,0 +1,300 @@
+"""The embedded engine: BM25 (bm25s) and dense (numpy) legs over a memory-mapped generation.
+
+Filters become one boolean mask over passages, applied inside both legs before top-k, so a filtered
+query ranks only matching passages and returns k results whenever k matching sections exist.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from haystack import Document, component
+
+from ingest.errors import UnknownFilterValueError
+from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
+from ingest.text import analyze
+from search_api.filters import SearchFilters
+
+RELOAD_CHECK_S = 1.0
+
+
+class LiveIndex:
+    """The current generation, reopened when ingest publishes a new one (checked at most once a second)."""
+
+    def __init__(self, index_root: Path) -> None:
+        self.root = Path(index_root)
+        self._dir = IndexDir(self.root)
+        self._lock = threading.Lock()
+        self._gen: Generation = open_current(self.root)
+        self._checked = time.monotonic()
+        self._masks: OrderedDict[SearchFilters, np.ndarray] = OrderedDict()
+
+    def get(self) -> Generation:
+        now = time.monotonic()
+        if now - self._checked > RELOAD_CHECK_S:
+            self._checked = now
+            name = self._dir.current_name()
+            if name and name != self._gen.name:
+                with self._lock:
+                    if name != self._gen.name:
+                        self._gen = open_current(self.root)  # the old one stays valid for requests in flight
+                        self._masks.clear()
+        return self._gen
+
+    # -- filters -----------------------------------------------------------------------------------------
+
+    def mask(self, gen: Generation, f: SearchFilters) -> np.ndarray | None:
+        """Boolean mask over passages for the filters (None = no filtering). Cached per filter set."""
+        if f.is_empty():
+            return None
+        with self._lock:
+            cached = self._masks.get(f)
+            if cached is not None and len(cached) == gen.n_passages:
+                self._masks.move_to_end(f)
+                return cached
+        m = build_mask(gen, f)
+        with self._lock:
+            self._masks[f] = m
+            while len(self._masks) > 64:
+                self._masks.popitem(last=False)
+        return m
+
+
+def build_mask(gen: Generation, f: SearchFilters) -> np.ndarray:
+    n = gen.n_passages
+    mask = np.ones(n, dtype=bool)
+    cols = gen.cols
+    if f.members:
+        m = np.zeros(n, dtype=bool)
+        for member in f.members:
+            if member in gen.member_code:  # a valid member with no documents matches nothing
+                m[gen.member_rows(member)] = True
+        mask &= m
+    if f.areas:
+        bits = 0
+        for area in f.areas:
+            i = AREA_IDS.index(area)
+            bits |= (1 << i) | (1 << (8 + i))
+        mask &= (np.asarray(cols["p_areas"]) & np.uint16(bits)) != 0
+    if f.doc_types:
+        codes = [gen.doc_types.index(t) for t in f.doc_types if t in gen.doc_types]
+        mask &= np.isin(cols["p_type"], codes)
+    if f.languages:
+        codes = [gen.languages.index(x) for x in f.languages if x in gen.languages]
+        mask &= np.isin(cols["p_lang"], codes)
+    if f.doc_ids:
+        docs = gen.document_rows()
+        unknown = [d for d in f.doc_ids if d not in docs]
+        if unknown:
+            raise UnknownFilterValueError("doc_id", unknown[0], docs)
+        mask &= np.isin(cols["p_doc"], [docs.index(d) for d in f.doc_ids])
+    if f.year_from is not None or f.year_to is not None:
+        y0, y1 = np.asarray(cols["p_year_from"]), np.asarray(cols["p_year_to"])
+        known = y0 >= 0
+        if f.year_from is not None:
+            known &= y1 >= f.year_from
+        if f.year_to is not None:
+            known &= y0 <= f.year_to
+        mask &= known
+    return mask
+
+
+def _top(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (rows, scores) by descending score; ``rows`` maps positions of ``scores`` to passage rows."""
+    k = min(k, scores.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    part = np.argpartition(-scores, k - 1)[:k]
+    order = part[np.lexsort((part, -scores[part]))]  # score desc, then position asc: deterministic ties
+    return (order if rows is None else rows[order]), scores[order]
+
+
+def _candidates(gen: Generation, rows: np.ndarray, scores: np.ndarray, group_by: str) -> list[Document]:
+    sec = gen.cols["p_section"]
+    doc = gen.cols["p_doc"]
+    out = []
+    for r, s in zip(rows.tolist(), scores.tolist()):
+        srow, drow = int(sec[r]), int(doc[r])
+        out.append(
+            Document(
+                id=f"p{r}",
+                score=float(s),
+                meta={"key": r, "group": drow if group_by == "document" else srow, "section_row": srow, "doc_row": drow},
+            )
+        )
+    return out
+
+
+def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndarray:
+    """BM25 score of every passage for the query (0 where no term matches or the filter excludes)."""
+    if gen.bm25 is None:
+        return np.zeros(gen.n_passages, dtype=np.float32)
+    ids = gen.bm25.get_tokens_ids(analyze(query))
+    if not ids:
+        return np.zeros(gen.n_passages, dtype=np.float32)
+    scores = gen.bm25.get_scores_from_ids(ids)
+    if mask is not None:
+        scores = np.where(mask, scores, 0.0).astype(np.float32)
+    return scores
+
+
+def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k passages by cosine similarity among those the mask lets through."""
+    if gen.n_passages == 0:
+        return _top(np.zeros(0, np.float32), None, 0)
+    q = np.asarray(qvec, dtype=np.float32)
+    if mask is None:
+        return _top(gen.vectors @ q, None, k)
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return _top(np.zeros(0, np.float32), None, 0)
+    if rows.size < 0.25 * gen.n_passages:
+        return _top(gen.vectors[rows] @ q, rows, k)  # selective filter: score only what matches
+    scores = gen.vectors @ q
+    return _top(scores[rows], rows, k)
+
+
+@component
+class EmbeddedBM25Retriever:
+    """BM25 leg over the embedded index (bm25s), filters applied before top-k."""
+
+    def __init__(self, index: LiveIndex, top_k: int = 100) -> None:
+        self.index = index
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document], matched=int)
+    def run(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
+        gen = self.index.get()
+        mask = self.index.mask(gen, filters or SearchFilters())
+        scores = bm25_scores(gen, query, mask)
+        positive = np.flatnonzero(scores > 0)
+        rows, top = _top(scores[positive], positive, top_k or self.top_k)
+        return {"documents": _candidates(gen, rows, top, group_by), "matched": int(positive.size)}
+
+
+@component
+class EmbeddedEmbeddingRetriever:
+    """Dense leg over the embedded index: exact cosine search with numpy, filters applied before top-k."""
+
+    def __init__(self, index: LiveIndex, top_k: int = 100) -> None:
+        self.index = index
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document])
+    def run(self, query_embedding: list[float], filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
+        gen = self.index.get()
+        mask = self.index.mask(gen, filters or SearchFilters())
+        rows, scores = dense_top(gen, np.asarray(query_embedding, dtype=np.float32), mask, top_k or self.top_k)
+        return {"documents": _candidates(gen, rows, scores, group_by)}
+
+
+def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Distinct sections and documents among the given passages, and section counts by member, area, year, type."""
+    if passage_rows.size == 0:
+        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+    sec = np.asarray(gen.cols["p_section"])[passage_rows]
+    _, first = np.unique(sec, return_index=True)
+    reps = passage_rows[first]  # one passage per section: sections share their metadata across passages
+    rep_mask = np.zeros(gen.n_passages, dtype=bool)
+    rep_mask[reps] = True
+    members = {}
+    for m in gen.members:
+        c = int(rep_mask[gen.member_rows(m)].sum())
+        if c:
+            members[m] = c
+    areas_col = np.asarray(gen.cols["p_areas"])[reps]
+    areas = {}
+    for i, a in enumerate(AREA_IDS):
+        c = int((((areas_col >> i) | (areas_col >> (8 + i))) & 1).sum())
+        if c:
+            areas[a] = c
+    years_col = np.asarray(gen.cols["p_year_from"])[reps]
+    yv, yc = np.unique(years_col[years_col >= 0], return_counts=True)
+    types_col = np.asarray(gen.cols["p_type"])[reps]
+    tv, tc = np.unique(types_col, return_counts=True)
+    n_docs = int(np.unique(np.asarray(gen.cols["p_doc"])[reps]).size)
+    return {"sections": int(reps.size), "documents": n_docs}, {
+        "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "priority_area": areas,
+        "year": {str(int(y)): int(c) for y, c in zip(yv, yc)},
+        "doc_type": {gen.doc_types[int(t)]: int(c) for t, c in zip(tv, tc)},
+    }
+
+
+class EmbeddedEngine:
+    """The embedded backend behind the Searcher: retrieval legs, facets, hydration and document access."""
+
+    name = "embedded"
+
+    def __init__(self, index_root: Path, candidates: int = 100) -> None:
+        self.live = LiveIndex(index_root)
+        self.bm25 = EmbeddedBM25Retriever(self.live, top_k=candidates)
+        self.dense = EmbeddedEmbeddingRetriever(self.live, top_k=candidates)
+
+    def generation(self) -> Generation:
+        return self.live.get()
+
+    def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[list[Document], list[Document], np.ndarray]:
+        """Both legs' candidates, plus the passage rows that make up the result set for facets."""
+        gen = self.live.get()
+        mask = self.live.mask(gen, filters)
+        bm25_docs: list[Document] = []
+        dense_docs: list[Document] = []
+        result_rows = [np.zeros(0, dtype=np.int64)]
+        if mode != "dense":
+            scores = bm25_scores(gen, query, mask)
+            positive = np.flatnonzero(scores > 0)
+            rows, top = _top(scores[positive], positive, depth)
+            bm25_docs = _candidates(gen, rows, top, group_by)
+            result_rows.append(positive)
+        if mode != "bm25" and qvec is not None:
+            rows, top = dense_top(gen, qvec, mask, depth)
+            dense_docs = _candidates(gen, rows, top, group_by)
+            result_rows.append(rows)
+        return bm25_docs, dense_docs, np.unique(np.concatenate(result_rows))
+
+    def facets(self, result_rows: np.ndarray) -> tuple[dict[str, int], dict]:
+        return facet_counts(self.live.get(), result_rows)
+
+    def hydrate(self, hits) -> list[dict]:
+        gen = self.live.get()
+        prow = [h.key for h in hits]
+        srow = [h.document.meta["section_row"] for h in hits]
+        passages = gen.passage_by_row(prow)
+        sections = gen.section_by_row(srow)
+        docs = gen.documents()
+        return [
+            {"passage": passages[p], "section": sections[s], "document": docs[sections[s].doc_id]}
+            for p, s in zip(prow, srow)
+        ]
+
+    def documents(self) -> dict:
+        return self.live.get().documents()
+
+    def sections_of(self, doc_id: str) -> list:
+        return self.live.get().sections_of(doc_id)
+
+    def section_counts(self) -> dict[str, int]:
+        gen = self.live.get()
+        docs = gen.document_rows()
+        rows = gen.db.execute("SELECT doc_row, count(*) FROM sections GROUP BY doc_row").fetchall()
+        return {docs[r]: c for r, c in rows}
+
+    def passages_of(self, section_ids: list[str]) -> dict[str, list]:
+        gen = self.live.get()
+        rows = {gen.section_row(s): s for s in section_ids}
+        rows.pop(None, None)
+        by_row = gen.passages_of_sections(list(rows))
+        return {rows[r]: ps for r, ps in by_row.items()}
+
+    def all_facets(self) -> tuple[dict[str, int], dict]:
+        gen = self.live.get()
+        return facet_counts(gen, np.arange(gen.n_passages))
+
+    def info(self) -> dict:
+        gen = self.live.get()
+        return {"backend": self.name, "generation": gen.name, **gen.manifest["counts"], "model": gen.manifest["model"]}

@@ -1,0 +1,102 @@
+"""Search filters: validated once, then translated for each backend (numpy masks, Haystack/OpenSearch filters)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ingest.errors import UnknownFilterValueError
+from ingest.schema import DOC_TYPES, check_doc_id
+
+MIN_YEAR, MAX_YEAR = 1800, 2200
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Conjunction of fields; within a field, any of the values matches. Empty fields do not filter."""
+
+    members: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.members or self.areas or self.doc_types or self.doc_ids or self.languages) and (
+            self.year_from is None and self.year_to is None
+        )
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+def build_filters(
+    members: list[str] | None = None,
+    areas: list[str] | None = None,
+    doc_types: list[str] | None = None,
+    doc_ids: list[str] | None = None,
+    languages: list[str] | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> SearchFilters:
+    """Validate and canonicalise filter values; an unknown value raises ``UnknownFilterValueError`` naming it."""
+    from ingest.metadata import canonical_area, canonical_member
+
+    def uniq(values):
+        return tuple(dict.fromkeys(values))
+
+    ms = uniq(canonical_member(m) for m in (members or []) if m and m.strip())
+    ars = uniq(canonical_area(a) for a in (areas or []) if a and a.strip())
+    dts = []
+    for t in doc_types or []:
+        t = t.strip().lower()
+        if not t:
+            continue
+        if t not in DOC_TYPES:
+            raise UnknownFilterValueError("doc_type", t, list(DOC_TYPES))
+        dts.append(t)
+    ids = []
+    for d in doc_ids or []:
+        try:
+            ids.append(check_doc_id(d.strip()))
+        except ValueError:
+            raise UnknownFilterValueError("doc_id", d) from None
+    langs = []
+    for lang in languages or []:
+        lang = lang.strip().lower()
+        if not lang:
+            continue
+        if not (2 <= len(lang) <= 3 and lang.isalpha()):
+            raise UnknownFilterValueError("language", lang)
+        langs.append(lang)
+    for name, year in (("year_from", year_from), ("year_to", year_to)):
+        if year is not None and not (MIN_YEAR <= year <= MAX_YEAR):
+            raise UnknownFilterValueError(name, year)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise UnknownFilterValueError("year_to", year_to, [f">= year_from ({year_from})"])
+    return SearchFilters(ms, ars, uniq(dts), uniq(ids), uniq(langs), year_from, year_to)
+
+
+def to_haystack_filters(f: SearchFilters) -> dict | None:
+    """The same filters in Haystack's filter syntax (used by the OpenSearch backend)."""
+    conditions: list[dict] = []
+    if f.members:
+        conditions.append({"field": "meta.members", "operator": "in", "value": list(f.members)})
+    if f.areas:
+        conditions.append({"field": "meta.areas", "operator": "in", "value": list(f.areas)})
+    if f.doc_types:
+        conditions.append({"field": "meta.doc_type", "operator": "in", "value": list(f.doc_types)})
+    if f.doc_ids:
+        conditions.append({"field": "meta.doc_id", "operator": "in", "value": list(f.doc_ids)})
+    if f.languages:
+        conditions.append({"field": "meta.language", "operator": "in", "value": list(f.languages)})
+    # A document covers the years [year, year_to]; it matches when that span overlaps the requested range.
+    if f.year_from is not None:
+        conditions.append({"field": "meta.year_to", "operator": ">=", "value": f.year_from})
+    if f.year_to is not None:
+        conditions.append({"field": "meta.year", "operator": "<=", "value": f.year_to})
+    if not conditions:
+        return None
+    return {"operator": "AND", "conditions": conditions}

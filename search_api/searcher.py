@@ -1,0 +1,234 @@
+"""The one searcher behind the CLI, the API and the evaluation.
+
+query -> (query embedding) -> BM25 leg + dense leg (filters applied inside both) -> fusion -> sections
+-> page of results with citations, highlights, explanations, and facet counts of the whole result set.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from haystack import Pipeline
+
+from ingest.embedder import Embedder
+from ingest.errors import NotFoundError
+from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section, format_citation
+from ingest.settings import Settings
+from ingest.text import STOPWORDS, _stemmer
+from search_api.filters import SearchFilters
+from search_api.fusion import SectionFusionJoiner, fuse
+
+Mode = Literal["hybrid", "bm25", "dense"]
+_WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
+
+
+@dataclass
+class SearchRequest:
+    query: str
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    mode: Mode = "hybrid"
+    top_k: int = 10
+    offset: int = 0
+    group_by: Literal["section", "document"] = "section"
+    fusion: Literal["convex", "rrf"] | None = None
+    dense_weight: float | None = None
+    facets: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.query or not self.query.strip():
+            raise ValueError("query must not be empty")
+        if self.mode not in ("hybrid", "bm25", "dense"):
+            raise ValueError(f"mode must be hybrid, bm25 or dense, got {self.mode!r}")
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be > 0, got {self.top_k}")
+        if self.offset < 0:
+            raise ValueError(f"offset must be >= 0, got {self.offset}")
+        if self.group_by not in ("section", "document"):
+            raise ValueError(f"group_by must be section or document, got {self.group_by!r}")
+
+
+def highlight_spans(text: str, query: str) -> list[list[int]]:
+    """Character spans in ``text`` of words that share a stem with a query term (stop words excluded)."""
+    stemmer = _stemmer()
+    wanted = set(stemmer.stemWords([w for w in _WORD.findall(query.lower()) if w not in STOPWORDS]))
+    if not wanted:
+        return []
+    spans = []
+    for m in _WORD.finditer(text):
+        w = m.group(0).lower()
+        if w not in STOPWORDS and stemmer.stemWord(w) in wanted:
+            spans.append([m.start(), m.end()])
+    return spans
+
+
+def citation(doc: DocumentMeta, section: Section, passage: Passage | None = None) -> dict:
+    page_start = passage.page_start if passage and passage.page_start is not None else section.page_start
+    page_end = passage.page_end if passage and passage.page_end is not None else section.page_end
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "doc_type": doc.doc_type,
+        "year": doc.year,
+        "section_id": section.section_id,
+        "section_number": section.number,
+        "section_title": section.title,
+        "heading_path": section.heading_path,
+        "page_start": page_start,
+        "page_end": page_end,
+        "text": format_citation(doc, section),
+        "permalink": f"/documents/{doc.doc_id}#{section.section_id}",
+    }
+
+
+def area_tags(section: Section) -> list[dict]:
+    return [
+        {"area": t.area, "label": PRIORITY_AREAS[t.area], "basis": t.basis, "evidence": t.evidence}
+        for t in section.priority_areas
+    ]
+
+
+class Searcher:
+    """Hybrid search over whichever backend the settings choose."""
+
+    def __init__(self, settings: Settings, engine=None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or build_engine(settings)
+        self.embedder = embedder or Embedder(settings)
+        self.joiner = SectionFusionJoiner(settings.fusion, settings.dense_weight, settings.rrf_k)
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    def embed(self, text: str):
+        return self.embedder.embed_query(text)
+
+    def search(self, req: SearchRequest) -> dict:
+        t0 = time.perf_counter()
+        qvec = self.embed(req.query) if req.mode != "bm25" else None
+        t1 = time.perf_counter()
+        need = req.offset + req.top_k
+        depth = max(self.settings.candidates, need * 3)
+        while True:
+            bm25_docs, dense_docs, result_rows = self.engine.retrieve(
+                req.query, qvec, req.filters, depth, req.group_by, req.mode
+            )
+            hits = self.joiner.run(
+                bm25_documents=bm25_docs,
+                dense_documents=dense_docs,
+                mode=req.mode,
+                method=req.fusion,
+                dense_weight=req.dense_weight,
+            )["hits"]
+            exhausted = len(bm25_docs) < depth and len(dense_docs) < depth
+            if len(hits) >= need or exhausted or depth >= 100_000:
+                break
+            depth *= 4  # passages collapsed to fewer sections than asked for: look deeper
+        t2 = time.perf_counter()
+        page = hits[req.offset : need]
+        hydrated = self.engine.hydrate(page)
+        results = []
+        for rank, (hit, h) in enumerate(zip(page, hydrated), start=req.offset + 1):
+            p, s, d = h["passage"], h["section"], h["document"]
+            text = p.text or s.title
+            results.append(
+                {
+                    "rank": rank,
+                    "score": round(hit.score, 6),
+                    "doc_id": d.doc_id,
+                    "section_id": s.section_id,
+                    "passage_id": p.passage_id,
+                    "text": text,
+                    "highlights": highlight_spans(text, req.query),
+                    "heading_highlights": [highlight_spans(x, req.query) for x in s.heading_path],
+                    "citation": citation(d, s, p),
+                    "members": s.members,
+                    "priority_areas": area_tags(s),
+                    "document": {
+                        "doc_type": d.doc_type,
+                        "year": d.year,
+                        "year_to": d.year_to,
+                        "language": d.language,
+                        "jurisdiction": d.jurisdiction,
+                    },
+                    "explanation": hit.explanation.to_dict(),
+                    "matched_passages": len(hit.passages),
+                }
+            )
+        if req.facets:
+            totals, facets = self.engine.facets(result_rows)
+            total = totals["documents" if req.group_by == "document" else "sections"]
+        else:
+            total, facets = len(hits), {}
+        t3 = time.perf_counter()
+        return {
+            "query": req.query,
+            "mode": req.mode,
+            "group_by": req.group_by,
+            "filters": req.filters.to_dict(),
+            "total": total,
+            "offset": req.offset,
+            "top_k": req.top_k,
+            "results": results,
+            "facets": facets,
+            "timing_ms": {
+                "embed": round((t1 - t0) * 1000, 2),
+                "retrieve": round((t2 - t1) * 1000, 2),
+                "hydrate": round((t3 - t2) * 1000, 2),
+                "total": round((t3 - t0) * 1000, 2),
+            },
+        }
+
+    # -- documents ----------------------------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> tuple[DocumentMeta, list[Section]]:
+        docs = self.engine.documents()
+        if doc_id not in docs:
+            raise NotFoundError(f"no document {doc_id!r}")
+        return docs[doc_id], self.engine.sections_of(doc_id)
+
+    def section(self, doc_id: str, section_id: str, neighbours: int = 1) -> dict:
+        doc, sections = self.document(doc_id)
+        index = next((i for i, s in enumerate(sections) if s.section_id == section_id), None)
+        if index is None:
+            raise NotFoundError(f"no section {section_id!r} in document {doc_id!r}")
+        s = sections[index]
+        return {
+            "document": doc,
+            "section": s,
+            "previous": sections[max(0, index - neighbours) : index],
+            "next": sections[index + 1 : index + 1 + neighbours],
+            "citation": citation(doc, s),
+        }
+
+
+def build_engine(settings: Settings):
+    """The one place that chooses the backend."""
+    if settings.backend == "opensearch":
+        from search_api.opensearch_engine import OpenSearchEngine
+
+        return OpenSearchEngine(settings)
+    from search_api.engine import EmbeddedEngine
+
+    return EmbeddedEngine(settings.index_dir, candidates=settings.candidates)
+
+
+def build_search_pipeline(searcher: Searcher) -> Pipeline:
+    """The hybrid search as a Haystack pipeline (embed -> BM25 + dense retrievers -> fusion) over the embedded engine.
+
+    The Searcher calls the same components directly, which saves the pipeline's per-query overhead.
+    """
+    from search_api.engine import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
+
+    _, text_embedder = searcher.embedder._components()
+    p = Pipeline()
+    p.add_component("query_embedder", text_embedder)
+    p.add_component("bm25", EmbeddedBM25Retriever(searcher.engine.live, top_k=searcher.settings.candidates))
+    p.add_component("dense", EmbeddedEmbeddingRetriever(searcher.engine.live, top_k=searcher.settings.candidates))
+    p.add_component("fusion", SectionFusionJoiner(searcher.settings.fusion, searcher.settings.dense_weight, searcher.settings.rrf_k))
+    p.connect("query_embedder.embedding", "dense.query_embedding")
+    p.connect("bm25.documents", "fusion.bm25_documents")
+    p.connect("dense.documents", "fusion.dense_documents")
+    return p
