@@ -54,6 +54,7 @@ class DocArtifact:
     sections: list[Section]
     passages: list[Passage]
     vectors: np.ndarray  # float32 [len(passages) x dim]
+    key: str = ""  # the artifact's directory name under docs/
 
     def save(self, directory: Path) -> None:
         tmp = directory.with_name(directory.name + ".tmp")
@@ -72,6 +73,7 @@ class DocArtifact:
             shutil.rmtree(directory)
         os.replace(tmp, directory)
         _fsync_dir(directory.parent)
+        self.key = directory.name
 
     @classmethod
     def load(cls, directory: Path) -> DocArtifact:
@@ -81,7 +83,7 @@ class DocArtifact:
         vectors = np.load(directory / "vectors.npy")
         if len(vectors) != len(passages):
             raise IndexUnavailableError(f"{directory}: {len(passages)} passages but {len(vectors)} vectors")
-        return cls(meta, sections, passages, vectors)
+        return cls(meta, sections, passages, vectors, key=directory.name)
 
 
 def artifact_key(sha256: str, pipeline_fingerprint: str) -> str:
@@ -302,7 +304,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         "languages": languages,
         "members": members,
         "areas": AREA_IDS,
-        "documents": {d.doc_id: {"sha256": d.sha256, "path": d.path} for d in documents},
+        "documents": {a.meta.doc_id: {"sha256": a.meta.sha256, "path": a.meta.path, "artifact": a.key} for a in artifacts},
     }
     _write_json(out / "manifest.json", manifest)
 
