@@ -101,10 +101,13 @@ def split_passages(section: Section, tokenizer: Tokenizer, max_tokens: int = 256
         return passages
 
     offsets = tokenizer.encode(text, add_special_tokens=False).offsets
+    if not offsets:  # only characters the model ignores (control characters and the like)
+        emit(0, len(text))
+        return passages
     start_tok = 0
+    start_char = 0  # each passage starts where the previous one was cut, so no character is lost
     while start_tok < len(offsets):
         end_tok = min(start_tok + budget, len(offsets))
-        start_char = offsets[start_tok][0]
         if end_tok == len(offsets):
             emit(start_char, len(text))
             break
@@ -116,4 +119,5 @@ def split_passages(section: Section, tokenizer: Tokenizer, max_tokens: int = 256
         while next_tok > start_tok + 1 and offsets[next_tok - 1][0] >= cut:
             next_tok -= 1
         start_tok = max(next_tok, start_tok + 1)
+        start_char = cut
     return passages
