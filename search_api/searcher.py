@@ -36,6 +36,7 @@ class SearchRequest:
     fusion: Literal["convex", "rrf"] | None = None
     dense_weight: float | None = None
     facets: bool = True
+    query_vector: object | None = None  # a precomputed query embedding (batch evaluation)
 
     def __post_init__(self) -> None:
         if not self.query or not self.query.strip():
@@ -107,7 +108,9 @@ class Searcher:
 
     def search(self, req: SearchRequest) -> dict:
         t0 = time.perf_counter()
-        qvec = self.embed(req.query) if req.mode != "bm25" else None
+        qvec = None
+        if req.mode != "bm25":
+            qvec = req.query_vector if req.query_vector is not None else self.embed(req.query)
         t1 = time.perf_counter()
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)

@@ -1,0 +1,191 @@
+"""Ingest end to end on real documents with the real model: reports, incremental updates, bad input, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from ingest.cli import main as kb_main
+from ingest.errors import IndexLockedError
+from ingest.pipeline import ingest
+from ingest.settings import PROJECT_ROOT, Settings
+from ingest.stores import IndexDir, open_current
+
+pytestmark = pytest.mark.integration
+
+SLICE_IDS = {"bp-strategy-2018", "un-trafficking-protocol-2000", "us-8-usc-1324", "lk-act-30-2005"}
+
+
+def _section_ids(settings: Settings) -> dict[str, list[str]]:
+    gen = open_current(settings.index_dir)
+    return {d: [s.section_id for s in gen.sections_of(d)] for d in gen.documents()}
+
+
+@pytest.fixture()
+def slice_index(tmp_path, corpus_slice, embedder) -> tuple[Settings, Path]:
+    settings = Settings(index_dir=tmp_path / "index")
+    report = ingest([corpus_slice], settings, embedder=embedder)
+    assert report.ok, report.failed
+    return settings, corpus_slice
+
+
+def test_first_ingest_reports_what_it_indexed(slice_index):
+    settings, _ = slice_index
+    gen = open_current(settings.index_dir)
+    assert set(gen.documents()) == SLICE_IDS
+    counts = gen.manifest["counts"]
+    assert counts["documents"] == 4 and counts["sections"] >= 40 and counts["passages"] >= counts["sections"]
+    # the PDF keeps page numbers on every section
+    for s in gen.sections_of("lk-act-30-2005"):
+        assert s.page_start is not None and 1 <= s.page_start <= (s.page_end or s.page_start) <= 10
+
+
+def test_reingest_of_unchanged_corpus_skips_everything_and_keeps_ids(slice_index, embedder):
+    settings, corpus = slice_index
+    before_ids = _section_ids(settings)
+    before_gen = IndexDir(settings.index_dir).current_name()
+    report = ingest([corpus], settings, embedder=embedder)
+    assert report.ok
+    assert sorted(report.unchanged) == sorted(SLICE_IDS)
+    assert report.added == report.updated == report.deleted == []
+    assert report.passages_embedded == 0
+    assert report.generation == before_gen  # nothing changed: no new generation at all
+    assert _section_ids(settings) == before_ids
+
+
+def test_changed_document_is_replaced_and_removed_one_deleted(slice_index, embedder):
+    settings, corpus = slice_index
+    law = corpus / "laws" / "us_8usc_1324_bringing_in_harboring_aliens.md"
+    law.write_text(law.read_text("utf-8") + "\n\n##### (f) Quokka clause\n\nAny quokka smuggled across the border shall be returned.\n", "utf-8")
+    (corpus / "bali_process" / "bp_2018_strategy_for_cooperation_update.txt").unlink()
+    report = ingest([corpus], settings, embedder=embedder)
+    assert report.ok
+    assert report.updated == ["us-8-usc-1324"]
+    assert report.deleted == ["bp-strategy-2018"]
+    assert sorted(report.unchanged) == ["lk-act-30-2005", "un-trafficking-protocol-2000"]
+    gen = open_current(settings.index_dir)
+    assert "bp-strategy-2018" not in gen.documents()
+    texts = [s.text for s in gen.sections_of("us-8-usc-1324")]
+    assert any("quokka smuggled" in t for t in texts)
+
+
+def test_ingesting_one_file_adds_it_without_touching_the_rest(slice_index, embedder, tmp_path):
+    settings, _ = slice_index
+    extra = tmp_path / "elsewhere" / "ph_ra11862_expanded_anti_trafficking_2022.md"
+    extra.parent.mkdir()
+    shutil.copy(PROJECT_ROOT / "corpus/laws/ph_ra11862_expanded_anti_trafficking_2022.md", extra)
+    report = ingest([extra], settings, embedder=embedder)
+    assert report.ok and report.deleted == []
+    (added,) = report.added
+    assert set(open_current(settings.index_dir).documents()) == SLICE_IDS | {added}
+    # no manifest covers it: its metadata was inferred, and the report says which fields
+    assert added in report.inferred and "doc_type" in report.inferred[added]
+
+
+def _bad_files(directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "empty": directory / "empty.pdf",
+        "truncated": directory / "truncated.pdf",
+        "encrypted": directory / "encrypted.pdf",
+        "junk": directory / "junk.md",
+        "unsupported": directory / "notes.docx",
+    }
+    files["empty"].write_bytes(b"")
+    real = (PROJECT_ROOT / "corpus/laws/lk_act_16_2006_penal_code_amendment_trafficking.pdf").read_bytes()
+    files["truncated"].write_bytes(real[: len(real) // 3])
+    writer = PdfWriter(clone_from=str(PROJECT_ROOT / "corpus/laws/lk_act_16_2006_penal_code_amendment_trafficking.pdf"))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    with open(files["encrypted"], "wb") as fh:
+        writer.write(fh)
+    files["junk"].write_bytes(os.urandom(2048) + b"\x00\x00")
+    files["unsupported"].write_bytes(b"PK\x03\x04 not really a docx")
+    return files
+
+
+def test_bad_files_are_named_in_the_report_and_the_rest_is_ingested(slice_index, embedder, tmp_path):
+    settings, corpus = slice_index
+    bad = _bad_files(corpus / "incoming")
+    before = open_current(settings.index_dir).manifest["counts"]
+    report = ingest([corpus], settings, embedder=embedder)
+    assert not report.ok
+    failed = {Path(f.path).name: f for f in report.failed}
+    assert set(failed) == {p.name for p in bad.values()}
+    for f in report.failed:
+        assert Path(f.path).name in f.error  # every message names its file
+    assert "encrypted" in failed["encrypted.pdf"].error
+    assert open_current(settings.index_dir).manifest["counts"] == before  # nothing already indexed was lost
+
+
+def test_a_file_that_turns_bad_keeps_its_indexed_version(slice_index, embedder):
+    settings, corpus = slice_index
+    before = _section_ids(settings)["lk-act-30-2005"]
+    pdf = corpus / "laws" / "lk_act_30_2005_saarc_trafficking_convention.pdf"
+    pdf.write_bytes(pdf.read_bytes()[:500])
+    report = ingest([corpus], settings, embedder=embedder)
+    assert [Path(f.path).name for f in report.failed] == [pdf.name]
+    assert _section_ids(settings)["lk-act-30-2005"] == before
+
+
+def test_cli_exits_non_zero_on_failures_and_prints_a_json_report(slice_index, tmp_path, capsys, monkeypatch):
+    settings, corpus = slice_index
+    _bad_files(corpus / "incoming")
+    monkeypatch.setenv("KB_INDEX_DIR", str(settings.index_dir))
+    code = kb_main(["ingest", str(corpus), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert out["ok"] is False and len(out["failed"]) == 5
+    assert out["documents"] == 4 and sorted(out["unchanged"]) == sorted(SLICE_IDS)
+
+
+def test_a_second_concurrent_ingest_is_refused_with_a_clear_message(slice_index, embedder):
+    settings, corpus = slice_index
+    with IndexDir(settings.index_dir).lock():
+        with pytest.raises(IndexLockedError, match="being written by pid"):
+            ingest([corpus], settings, embedder=embedder)
+
+
+def test_unwritable_index_directory_is_a_clear_error(tmp_path, corpus_slice, embedder):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the index directory should be")
+    with pytest.raises(Exception, match="not-a-dir"):
+        ingest([corpus_slice], Settings(index_dir=blocker / "index"), embedder=embedder)
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_point_leaves_the_last_good_index_readable(slice_index, tmp_path):
+    """Kill `kb ingest` at several moments of a re-ingest that changes a document; the index must stay whole."""
+    settings, corpus = slice_index
+    good = open_current(settings.index_dir).manifest["counts"]
+    law = corpus / "laws" / "us_8usc_1324_bringing_in_harboring_aliens.md"
+    original = law.read_text("utf-8")
+    env = {**os.environ, "KB_INDEX_DIR": str(settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    for i, delay in enumerate((0.5, 2.0, 4.0, 6.0, 8.0)):
+        # a different change each time, so every run has real work to do
+        law.write_text(original + f"\n\n##### (z{i}) Added clause\n\n" + "An added sentence about harbouring. " * (40 * (i + 1)), "utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "ingest", "ingest", str(corpus)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        gen = open_current(settings.index_dir)  # must open without error
+        counts = gen.manifest["counts"]
+        assert counts["documents"] == good["documents"]
+        assert set(gen.documents()) == SLICE_IDS
+        # and it answers a search, fully hydrated
+        from search_api.engine import bm25_scores
+
+        scores = bm25_scores(gen, "trafficking in persons", None)
+        assert scores.max() > 0
+        top = int(scores.argmax())
+        assert gen.passage_by_row([top])[top].text
+        gen.close()
