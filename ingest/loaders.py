@@ -1,0 +1,396 @@
+"""Read one corpus file into clean page texts: PDF (text layer, else OCR), Markdown and plain text.
+
+The loader removes what is furniture rather than content -- running headers and footers repeated on
+every page, bare page numbers, hyphenation at line ends -- and takes marginal notes (the small-print
+side titles of Commonwealth Acts) out of the body, returning them separately with the body line they
+stand beside, so the splitter can use them as section titles. Everything else is left for
+:mod:`ingest.sections`, which knows about document structure.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from ingest.errors import (
+    CorruptFileError,
+    EmptyDocumentError,
+    EncryptedFileError,
+    FileTooLargeError,
+    IngestError,
+    OCRUnavailableError,
+    UnsupportedFormatError,
+)
+from ingest.settings import Settings
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".md", ".markdown", ".txt", ".text")
+
+_FORMATS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text"}
+
+# A page with fewer letters/digits than this is treated as having no text layer.
+_MIN_TEXT_LAYER_CHARS = 20
+_OCR_TIMEOUT_S = 300
+
+
+@dataclass
+class MarginNote:
+    """A marginal note (side title) taken out of a PDF page's body text."""
+
+    page: int  # 1-based page number
+    line: int  # 0-based index into ``pages[page - 1].splitlines()`` of the body line it stands beside
+    text: str
+
+
+@dataclass
+class LoadedDocument:
+    """The text of one file, page by page, with furniture removed."""
+
+    path: Path
+    format: str  # "pdf", "markdown", "text"
+    pages: list[str]  # text per page (1-based page n is pages[n-1]); non-paged formats: one element
+    paged: bool  # True for PDFs
+    ocr_pages: list[int]  # 1-based numbers of pages whose text came from OCR
+    margin_notes: list[MarginNote] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """All pages joined by blank lines."""
+        return "\n\n".join(self.pages)
+
+
+def load_file(path: Path, settings: Settings | None = None) -> LoadedDocument:
+    """Load a PDF, Markdown or plain-text file.
+
+    :param path: the file to read; its suffix selects the format.
+    :param settings: limits and OCR options; defaults to ``Settings()``.
+    :returns: the document's clean text per page.
+    :raises UnsupportedFormatError: unknown suffix, or a text file that is binary or not UTF-8.
+    :raises FileTooLargeError: the file exceeds ``settings.max_file_bytes``.
+    :raises EmptyDocumentError: zero bytes, or no text even after OCR.
+    :raises EncryptedFileError: a PDF that cannot be opened with an empty password.
+    :raises CorruptFileError: a PDF that pypdf cannot read, or a truncated one.
+    :raises OCRUnavailableError: a PDF page without text layer and no tesseract/pdftoppm installed.
+    """
+    settings = settings or Settings()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise UnsupportedFormatError(
+            path, f"unsupported file format {suffix or '(no extension)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    if not path.is_file():
+        raise IngestError(path, "file not found")
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise FileTooLargeError(path, f"file is {size} bytes, larger than the limit of {settings.max_file_bytes} bytes")
+    if size == 0:
+        raise EmptyDocumentError(path, "the file is empty (0 bytes)")
+    if _FORMATS[suffix] == "pdf":
+        return _load_pdf(path, settings)
+    return _load_text(path, _FORMATS[suffix])
+
+
+# --------------------------------------------------------------------------------------------- text
+
+
+def _load_text(path: Path, fmt: str) -> LoadedDocument:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise UnsupportedFormatError(path, f"binary content (NUL bytes) in a .{path.suffix.lstrip('.')} file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnsupportedFormatError(path, f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(text) // 100):
+        raise UnsupportedFormatError(path, "binary content (control characters) in a text file")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    if not text.strip():
+        raise EmptyDocumentError(path, "the file contains only whitespace")
+    return LoadedDocument(path=path, format=fmt, pages=[text], paged=False, ocr_pages=[])
+
+
+# ---------------------------------------------------------------------------------------------- PDF
+
+
+def _load_pdf(path: Path, settings: Settings) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    head = path.read_bytes()[:1024]
+    if b"%PDF-" not in head:
+        raise CorruptFileError(path, "not a PDF file (no %PDF- header)")
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 4096))
+        tail = fh.read()
+    if b"%%EOF" not in tail:
+        raise CorruptFileError(path, "the PDF is truncated (no %%EOF marker at the end)")
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise EncryptedFileError(path, "the PDF is encrypted and cannot be opened without a password")
+            except DependencyError as exc:
+                raise EncryptedFileError(
+                    path, f"the PDF is encrypted with AES; opening it needs the 'cryptography' package ({exc})"
+                ) from exc
+        n_pages = len(reader.pages)
+    except IngestError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise EncryptedFileError(path, f"the PDF is encrypted: {exc}") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise CorruptFileError(path, f"pypdf cannot read the PDF: {exc}") from exc
+    if n_pages == 0:
+        raise EmptyDocumentError(path, "the PDF has no pages")
+
+    pages: list[str] = []
+    fragments: list[list[tuple[float, float, float, str]]] = []  # per page: (font size, x, y, text)
+    sizes: Counter[float] = Counter()
+    needs_ocr: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        frags: list[tuple[float, float, float, str]] = []
+
+        def visit(text, cm, tm, font_dict, font_size, _frags=frags):  # noqa: ANN001 - pypdf callback
+            if text and text.strip():
+                scale = abs(tm[0] * cm[0]) or abs(tm[3] * cm[3]) or 1.0
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                _frags.append((round(font_size * scale, 1), x, y, text))
+
+        try:
+            text = page.extract_text(visitor_text=visit) or ""
+        except Exception as exc:  # pypdf raises many types on damaged content streams
+            raise CorruptFileError(path, f"pypdf cannot extract text from page {number}: {exc}") from exc
+        for size, _x, _y, t in frags:
+            sizes[size] += len(t.strip())
+        pages.append(text.replace("\r\n", "\n").replace("\r", "\n"))
+        fragments.append(frags)
+        if sum(ch.isalnum() for ch in text) < _MIN_TEXT_LAYER_CHARS and _has_images(page):
+            needs_ocr.append(number)
+
+    body_size = sizes.most_common(1)[0][0] if sizes else 0.0
+    notes: list[MarginNote] = []
+    if body_size:
+        for index, frags in enumerate(fragments):
+            pages[index], page_notes = _take_margin_notes(pages[index], frags, body_size, index + 1)
+            notes.extend(page_notes)
+
+    if needs_ocr:
+        for number in needs_ocr:
+            pages[number - 1] = _ocr_page(path, number, settings)
+    ocr_set = set(needs_ocr)
+    pages = [_clean_ocr(p) if i + 1 in ocr_set else p for i, p in enumerate(pages)]
+    pages = _drop_furniture(pages)
+    pages = [_dehyphenate(p) for p in pages]
+    if not any(any(ch.isalnum() for ch in p) for p in pages):
+        raise EmptyDocumentError(path, "no text could be extracted, even with OCR")
+    return LoadedDocument(path=path, format="pdf", pages=pages, paged=True, ocr_pages=needs_ocr, margin_notes=notes)
+
+
+def _has_images(page) -> bool:  # noqa: ANN001 - pypdf PageObject
+    try:
+        resources = page.get("/Resources") or {}
+        xobjects = resources.get("/XObject") or {}
+        return any(xobjects[name].get_object().get("/Subtype") == "/Image" for name in xobjects)
+    except Exception:  # a damaged resource dictionary: let OCR decide
+        return True
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _take_margin_notes(
+    page_text: str, parsed: list[tuple[float, float, float, str]], body_size: float, page_no: int
+) -> tuple[str, list[MarginNote]]:
+    """Remove small-print side notes from a page's text; return them with the body line they stand beside."""
+    body = [(x, y, t) for size, x, y, t in parsed if size >= body_size * 0.95]
+    if not body:
+        return page_text, []
+    small = [(x, y, t.strip()) for size, x, y, t in parsed if size <= body_size * 0.9 and 0 < len(t.strip()) <= 40]
+    if not small:
+        return page_text, []
+    # A side note is a column of short small-print lines; group lines that follow each other closely.
+    small.sort(key=lambda f: (-f[1], f[0]))
+    groups: list[list[tuple[float, float, str]]] = []
+    for frag in small:
+        if groups:
+            last = groups[-1][-1]
+            if 0 <= last[1] - frag[1] <= body_size * 1.3 and abs(last[0] - frag[0]) <= body_size * 3:
+                groups[-1].append(frag)
+                continue
+        groups.append([frag])
+    # ... and it stands beside body text: its first line is level with a body line further across.
+    groups = [
+        g for g in groups if any(abs(by - g[0][1]) <= 0.6 * body_size and abs(bx - g[0][0]) > 3 * body_size for bx, by, _t in body)
+    ]
+    small = [frag for g in groups for frag in g]
+
+    lines = page_text.split("\n")
+    removed: set[int] = set()
+    for _x, _y, t in small:
+        target = _norm(t)
+        for i in range(len(lines) - 1, -1, -1):
+            if i not in removed and _norm(lines[i]) == target:
+                removed.add(i)
+                break
+    kept_index: dict[int, int] = {}
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if i not in removed:
+            kept_index[i] = len(kept)
+            kept.append(line)
+
+    notes: list[MarginNote] = []
+    for group in groups:
+        text = _join_wrapped([t for _x, _y, t in group])
+        top_y = group[0][1]
+        # the body line level with the note's first line (or the nearest one below it)
+        candidates = sorted(body, key=lambda b: (abs(b[1] - top_y) > 0.6 * body_size, abs(b[1] - top_y), b[1] > top_y, b[0]))
+        line_index = None
+        for bx, by, bt in candidates[:6]:
+            same_row = sorted((b for b in body if abs(b[1] - by) <= 1), key=lambda b: b[0])
+            probe = _norm("".join(b[2] for b in same_row))[:24]
+            if not probe:
+                continue
+            for i, line in enumerate(kept):
+                if _norm(line).startswith(probe[:12]) or (len(probe) >= 8 and probe[:16] in _norm(line)):
+                    line_index = i
+                    break
+            if line_index is not None:
+                break
+        if line_index is not None:
+            notes.append(MarginNote(page=page_no, line=line_index, text=text))
+    return "\n".join(kept), notes
+
+
+def _join_wrapped(lines: list[str]) -> str:
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not out:
+            out = line
+        elif re.search(r"[A-Za-z]-$", out) and line[:1].islower():
+            out = out[:-1] + line
+        else:
+            out = f"{out} {line}"
+    return out
+
+
+def _ocr_page(path: Path, number: int, settings: Settings) -> str:
+    tesseract, pdftoppm = shutil.which("tesseract"), shutil.which("pdftoppm")
+    if not tesseract or not pdftoppm:
+        missing = " and ".join(n for n, p in (("tesseract", tesseract), ("pdftoppm", pdftoppm)) if not p)
+        raise OCRUnavailableError(
+            path, f"page {number} has no text layer and {missing} is not installed (apt-get install tesseract-ocr poppler-utils)"
+        )
+    with tempfile.TemporaryDirectory(prefix="kb-ocr-") as tmp:
+        prefix = Path(tmp) / "page"
+        cmd = [pdftoppm, "-r", str(settings.ocr_dpi), "-f", str(number), "-l", str(number), "-png", str(path), str(prefix)]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=_OCR_TIMEOUT_S)
+        except subprocess.CalledProcessError as exc:
+            raise CorruptFileError(path, f"pdftoppm cannot render page {number}: {exc.stderr.decode(errors='replace')[:200]}") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CorruptFileError(path, f"pdftoppm timed out on page {number}") from exc
+        images = sorted(Path(tmp).glob("page*.png"))
+        if not images:
+            raise CorruptFileError(path, f"pdftoppm produced no image for page {number}")
+        try:
+            done = subprocess.run(
+                [tesseract, str(images[0]), "-", "-l", settings.ocr_language],
+                check=True,
+                capture_output=True,
+                timeout=_OCR_TIMEOUT_S,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise OCRUnavailableError(
+                path, f"tesseract failed on page {number} (language {settings.ocr_language!r}): {exc.stderr.decode(errors='replace')[:200]}"
+            ) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CorruptFileError(path, f"tesseract timed out on page {number}") from exc
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+# OCR reads a section number such as "1." or "11." at the start of a heading line as "i." or "ll.";
+# only repaired where the line is clearly a section heading ("N. Title.—").
+_OCR_HEADING = re.compile(r"^[\s'‘’\"“|]*([0-9iIlO|]{1,4})\s?[.,]\s*\|?\s*(?=[A-Z][^—]{2,120}?[.,]?\s*[—-]{1,2})")
+_OCR_DIGITS = str.maketrans({"i": "1", "I": "1", "l": "1", "|": "1", "O": "0"})
+
+
+def _clean_ocr(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        m = _OCR_HEADING.match(line)
+        if m:
+            digits = m.group(1).translate(_OCR_DIGITS)
+            if digits.isdigit():
+                line = f"{digits}. " + line[m.end():]
+        line = re.sub(r"[{\[]\s?(\d{1,2}|[a-z]{1,4})\s?[}\]]", r"(\1)", line)  # "{1)" / "(a}" -> "(1)", "(a)"
+        line = re.sub(r"\((\d{1,2}|[a-z]{1,4})[}\]]", r"(\1)", line)
+        line = re.sub(r"[{\[](\d{1,2}|[a-z]{1,4})\)", r"(\1)", line)
+        if line.strip() and sum(ch.isalnum() for ch in line) < 4 and not re.fullmatch(r"\s*\(?\w{1,3}[.)]\s*", line):
+            continue  # OCR speckle such as "eee" or "_ |"
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+_PAGE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*(?:page\s+)?\d{1,4}\s*(?:of\s+\d{1,4})?\s*[-–—)\]]?\s*$", re.I)
+
+
+def _furniture_key(line: str) -> str:
+    return re.sub(r"[^a-z]", "", line.lower())
+
+
+def _drop_furniture(pages: list[str]) -> list[str]:
+    """Remove bare page numbers and running headers/footers that recur at the top or bottom of pages."""
+    split = [p.split("\n") for p in pages]
+    zone = 4  # lines examined at each end of a page
+
+    def edge_indices(lines: list[str]) -> list[int]:
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        return sorted(set(filled[:zone] + filled[-zone:]))
+
+    edges = [[(i, _furniture_key(lines[i])) for i in edge_indices(lines)] for lines in split]
+    drop: list[set[int]] = [set() for _ in split]
+    n = len(split)
+    for p, lines in enumerate(split):
+        for i, key in edges[p]:
+            if _PAGE_NUMBER.match(lines[i]):
+                drop[p].add(i)
+                continue
+            if n < 3 or len(key) < 4:
+                continue
+            hits = 0
+            for q in range(n):
+                if q == p:
+                    continue
+                if any(
+                    abs(len(k) - len(key)) <= max(6, len(key) // 4) and SequenceMatcher(None, key, k).ratio() >= 0.8
+                    for _j, k in edges[q]
+                ):
+                    hits += 1
+            if hits >= max(2, int(0.3 * (n - 1))):
+                drop[p].add(i)
+    return ["\n".join(line for i, line in enumerate(lines) if i not in drop[p]) for p, lines in enumerate(split)]
+
+
+def _dehyphenate(page: str) -> str:
+    """Join words split by a hyphen at a line end ("traf-\\nficking"), keeping the line count unchanged."""
+    lines = page.split("\n")
+    for i in range(len(lines) - 1):
+        m = re.search(r"(?:^|\s)([A-Za-z]{2,})-\s*$", lines[i])
+        nxt = lines[i + 1].lstrip()
+        if m and re.match(r"[a-z]", nxt):
+            # move the word's head down to its tail so line starts (used by margin notes) stay put
+            lines[i] = lines[i][: m.start(1)].rstrip()
+            lines[i + 1] = m.group(1) + nxt
+    return "\n".join(lines)
