@@ -251,7 +251,7 @@ def _take_margin_notes(
 
     notes: list[MarginNote] = []
     for group in groups:
-        text = _join_wrapped([t for _x, _y, t in group])
+        text = _norm(_join_wrapped([t for _x, _y, t in group]))
         top_y = group[0][1]
         # the body line level with the note's first line (or the nearest one below it)
         candidates = sorted(body, key=lambda b: (abs(b[1] - top_y) > 0.6 * body_size, abs(b[1] - top_y), b[1] > top_y, b[0]))
@@ -346,6 +346,13 @@ def _clean_ocr(text: str) -> str:
 _PAGE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*(?:page\s+)?\d{1,4}\s*(?:of\s+\d{1,4})?\s*[-–—)\]]?\s*$", re.I)
 
 
+# Headings such as "Pasal 4" or "PART II" often open a page; they are never running heads.
+_STRUCTURAL = re.compile(
+    r"^(?:PART|Part|BAB|Bab|BAHAGIAN|Bagian|CHAPTER|Chapter|Pasal|PASAL|Article|ARTICLE|Section|SECTION|SCHEDULE)\b"
+    r"|^\d{1,4}[A-Za-z]?\.\s"
+)
+
+
 def _furniture_key(line: str) -> str:
     return re.sub(r"[^a-z]", "", line.lower())
 
@@ -367,7 +374,7 @@ def _drop_furniture(pages: list[str]) -> list[str]:
             if _PAGE_NUMBER.match(lines[i]):
                 drop[p].add(i)
                 continue
-            if n < 3 or len(key) < 4:
+            if n < 3 or len(key) < 8 or _STRUCTURAL.match(lines[i].strip()):
                 continue
             hits = 0
             for q in range(n):
@@ -380,7 +387,8 @@ def _drop_furniture(pages: list[str]) -> list[str]:
                     hits += 1
             if hits >= max(2, int(0.3 * (n - 1))):
                 drop[p].add(i)
-    return ["\n".join(line for i, line in enumerate(lines) if i not in drop[p]) for p, lines in enumerate(split)]
+    # dropped lines become empty lines so that line numbers (used by margin notes) stay valid
+    return ["\n".join("" if i in drop[p] else line for i, line in enumerate(lines)) for p, lines in enumerate(split)]
 
 
 def _dehyphenate(page: str) -> str:

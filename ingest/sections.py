@@ -54,7 +54,7 @@ _CONTAINER_WORDS = {
 _CONTAINER = re.compile(
     r"^(?P<kw>PART|Part|P ART|BAHAGIAN|Bahagian|B AHAGIAN|CHAPTER|Chapter|BAB|Bab|DIVISION|Division|TITLE|Title"
     r"|SUBPART|Subpart|BAGIAN|Bagian|PARAGRAF|Paragraf)\s+"
-    rf"(?P<num>{_ORDINAL_ID}|{_ROMAN}[A-Za-z]?|\d{{1,3}}[A-Z]?|[A-Z])(?![\w])\.?(?P<rest>.*)$"
+    rf"(?P<num>{_ORDINAL_ID}|{_ROMAN}[A-Za-z]?|\d{{1,3}}[A-Z]?|[A-Z])(?=$|[\s.:—–-])\.?(?P<rest>.*)$"
 )
 _SCHEDULE = re.compile(
     r"^(?:(?P<ord>FIRST|SECOND|THIRD|FOURTH|FIFTH|First|Second|Third|Fourth|Fifth)\s+|THE\s+|The\s+)?"
@@ -95,7 +95,7 @@ _TOC_END = re.compile(
 )
 _ROMAN_HEADING = re.compile(rf"^(?P<num>{_ROMAN})\.\s+(?P<title>[A-Z][A-Z ,'’&-]{{2,80}})$")
 _DESIGNATOR = re.compile(r"^\((?P<d>[0-9]{1,3}[A-Za-z]?|[a-z]{1,2}|[A-Z]{1,2}|[ivxlc]{1,6})\)\s*(?P<rest>.*)$")
-_LIST_START = re.compile(r"^(?:[-•*▪●◦]\s|\(\w{1,6}\)\s?|\w{1,4}\)\s|\d{1,3}\.\s|[a-z]\.\s|[ivx]{1,5}\.\s)")
+_LIST_START = re.compile(r"^(?:[-•*▪●◦]\s|\(\w{1,6}\)\s?|\w{1,4}\)\s|\d{1,4}[A-Za-z]{0,2}\.\s|[a-z]\.\s|[ivx]{1,5}\.\s)")
 _MD_HEADING = re.compile(r"^(?P<hashes>#{1,8})\s*(?P<text>.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")
 _BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<inner>.+?)(?:\*\*|__)\s*$")
@@ -124,15 +124,23 @@ def _plain(text: str) -> str:
     text = re.sub(r"(?<![\w\\])_(\S(?:[^_]*?\S)?)_(?![\w])", r"\1", text)
     text = re.sub(r"(?<![\w*\\])\*(\S(?:[^*]*?\S)?)\*(?![\w*])", r"\1", text)
     text = re.sub(r"\\([*_#\[\]()`])", r"\1", text)
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    text = re.sub(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
+    text = text.replace("\u200b", "").replace("\ufeff", "")
     return text.strip()
 
 
+_ACRONYMS: set[str] = set()  # acronyms of the document being split (set per call; see split_sections)
+
+
 def _sentence_case(title: str) -> str:
+    """An ALL-CAPS title in sentence case, keeping the acronyms the document itself writes in capitals."""
     letters = [c for c in title if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(letters) > 3:
-        low = title.lower()
-        return low[:1].upper() + low[1:]
+        words = title.lower().split(" ")
+        originals = title.split(" ")
+        out = [orig if re.sub(r"\W", "", orig) in _ACRONYMS else word for word, orig in zip(words, originals)]
+        text = " ".join(out)
+        return text[:1].upper() + text[1:]
     return title
 
 
@@ -198,6 +206,10 @@ def _prepare_lines(loaded: LoadedDocument) -> list[_Line]:
             if loaded.paged and (i < first or i > last):
                 continue
             lines.append(_Line(line.rstrip("\r"), p if loaded.paged else None, notes.get((p, i))))
+    if loaded.format == "text":
+        for line in lines:
+            if re.match(r"^ \S", line.text) and not _is_caps(line.text.strip()):
+                line.text = "- " + line.text[1:]  # bullets lost in PDF-to-text conversion leave one space
     if not loaded.paged:
         lines = _strip_front_matter(lines)
         lines = _drop_markdown_furniture(lines)
@@ -367,7 +379,7 @@ class _Parser:
         return explicit >= 2 or strong >= 2, strong >= 2
 
     @staticmethod
-    def _unit_rest(rest: str, raw: str) -> tuple[str, str] | None:
+    def _unit_rest(rest: str, raw: str, md: bool = False) -> tuple[str, str] | None:
         """(title, body) of the text after a unit designation, or None if the line is not a heading."""
         rest = rest.strip()
         if not rest:
@@ -383,6 +395,8 @@ class _Parser:
             return title, body
         if rest[:1].islower():
             return None
+        if md:  # a Markdown heading is a heading whatever its length
+            return rest.lstrip("—–- ").rstrip(" ."), ""
         if rest[:1] in "—–-":
             rest = rest.lstrip("—–- ")
         m = _DASH_TITLE.match(rest)
@@ -423,6 +437,11 @@ class _Parser:
         self._add_body(line)
 
     def _add_body(self, line: _Line) -> None:
+        if line.note:
+            note, line.note = line.note, None
+            self._add_body(_Line("", line.page))
+            self._add_body(_Line(re.sub(r"\s+", " ", note).strip(), line.page))
+            self._add_body(_Line("", line.page))
         if not line.blank:
             self.seen_body = True
             if self.title_block:
@@ -437,15 +456,33 @@ class _Parser:
         pending, self.pending = self.pending, []
         for line in pending:
             self._add_body(line)
+        if pending:
+            self._current(pending[-1]).body.append(_Line("", pending[-1].page))
 
     def _fold_title_block(self) -> None:
-        """Leading headings before any body text are the document's title: not sections (a final short
-        ALL-CAPS heading right before the body, as in brochures, stays a heading)."""
+        """Leading headings before any body text are the document's title: Markdown title headings are
+        dropped (the title is in the metadata), title lines of plain text go to the introduction, and the
+        last heading right before the body stays a heading when the block is long or it is a short
+        ALL-CAPS label (as in brochures)."""
         block, self.title_block = self.title_block, []
-        if len(block) >= 2:
-            last = _plain(block[-1].text.lstrip("#"))
-            if _is_caps(last, 4) and not _MD_HEADING.match(block[-1].text):
-                self._open(self._heading_node(last, None, 18, block[-1].page))
+        last = _plain(block[-1].text.lstrip("#")) if block else ""
+        keep_last = len(block) >= 3 or (
+            len(block) >= 2 and _is_caps(last, 4) and not _MD_HEADING.match(block[-1].text)
+        )
+        md_last = _MD_HEADING.match(block[-1].text) if block else None
+        if keep_last and md_last:
+            # a Markdown heading is kept only if it does not become the parent of every later heading
+            start = next(k for k, line in enumerate(self.lines) if line is block[-1])
+            later = next((_MD_HEADING.match(line.text) for line in self.lines[start + 1:] if _MD_HEADING.match(line.text)), None)
+            keep_last = later is not None and len(later.group("hashes")) <= len(md_last.group("hashes"))
+        for line in block[:-1] if keep_last else block:
+            if not _MD_HEADING.match(line.text):
+                node = self._current(line)
+                node.body.extend([_Line(_plain(line.text), line.page), _Line("", line.page)])
+        if keep_last:
+            md = _MD_HEADING.match(block[-1].text)
+            rank = (0.5 if self.legal else 10 + len(md.group("hashes"))) if md else 18
+            self._open(self._heading_node(last, len(md.group("hashes")) if md else None, rank, block[-1].page))
 
     def _heading_node(self, text: str, md_level: int | None, rank: float, page: int | None) -> _Node:
         number = None
@@ -473,6 +510,7 @@ class _Parser:
             if "\t" in line.text:
                 i = self._table(i)
                 continue
+            self._index = i
             self._line(line, lines, i)
             i += 1
         self._flush_pending()
@@ -723,7 +761,7 @@ class _Parser:
         seg = f"{base}-{slugify(num)}" if num else base
         rest = m.group("rest").strip(" .—–-:")
         title = _sentence_case(rest) if rest and not rest.startswith(("(", "[")) else ""
-        number = " ".join(p for p in (m.group("ord"), m.group("kw").title(), m.group("num")) if p)
+        number = " ".join(p for p in ((m.group("ord") or "").title(), m.group("kw").title(), m.group("num")) if p)
         node = _Node(kind="schedule", seg=seg, number=number, title=title, rank=0, zone="schedule", page=line.page)
         self._open(node)
         if rest.startswith(("(", "[")):
@@ -777,7 +815,7 @@ class _Parser:
         m = _UNIT.match(plain)
         if not m:
             return False
-        parsed = self._unit_rest(m.group("rest"), raw.lstrip("#").strip())
+        parsed = self._unit_rest(m.group("rest"), raw.lstrip("#").strip(), md=md_level is not None)
         if parsed is None or raw.lstrip("#").strip().startswith(tuple(_OPEN_QUOTES)):
             return False
         title, body = parsed
@@ -846,16 +884,31 @@ class _Parser:
         node = _Node(kind="section", seg=f"s-{slugify(num)}", number=num, title=title, rank=8,
                      zone=self.zone, page=line.page, is_unit=True)
         self._attach_pending_title(node)
-        if not node.title and line.note and not line.note.startswith(tuple(_OPEN_QUOTES)):
-            node.title = line.note.strip().rstrip(".")
-            line.note = None
+        if not node.title:
+            self._attach_margin_title(node, line)
         self._open(node)
         self.last_unit[self.zone] = key
         if line.note:
-            self._add_body(_Line(line.note, line.page))
+            self._add_body(_Line("", line.page, line.note))
+            line.note = None
         if body.strip():
             self._add_body(_Line(body, line.page))
         return True
+
+    def _attach_margin_title(self, node: _Node, line: _Line) -> None:
+        """A PDF marginal note level with (or a line or two below) the unit's first line is its title."""
+        for offset in (0, 1, -1, 2):
+            k = self._index + offset
+            if not 0 <= k < len(self.lines):
+                continue
+            other = self.lines[k]
+            if other.page != line.page or not other.note or other.note.startswith(tuple(_OPEN_QUOTES)):
+                continue
+            if offset < 0 and self.nodes and self.nodes[-1].is_unit and not self.nodes[-1].title:
+                continue
+            node.title = re.sub(r"\s+", " ", other.note).strip().rstrip(".")
+            other.note = None
+            return
 
     def _attach_pending_title(self, node: _Node) -> None:
         if self.pending and not node.title:
@@ -920,7 +973,8 @@ class _TableBuilder:
         if not has_header:
             header = [f"Column {n + 1}" for n in range(max(len(r[0]) for r in self.rows))]
         keys = [self._attr_key(h, n) for n, h in enumerate(header)]
-        labels = [_sentence_case(h) for h in header]
+        canonical = {"priority_area": "Priority area", "lead": "Lead", "status": "Status", "theme": "Theme"}
+        labels = [canonical.get(k, _sentence_case(h)) for k, h in zip(keys, header)]
         seg = "actions" if re.match(r"action", header[0], re.I) else "table"
         # a heading with no text right before the table names it
         title = "Action items" if seg == "actions" else "Table"
@@ -1045,7 +1099,15 @@ def _compose(lines: list[_Line], legal: bool = False) -> str:
         open_end = out and not re.search(r"[.!?;:…)\]\"”’—–-]\s*$", out[-1])
         if open_end and (
             re.match(r"^[a-z]", block)
-            or (legal and not _LIST_START.match(block) and not _is_caps(out[-1].split("\n")[-1], 30) and block[:1] not in "\"“‘'")
+            or (
+                legal
+                and not _LIST_START.match(block)
+                and not re.match(r"^\d{1,4}[A-Za-z]{0,2}\.\s", block)
+                and not _is_caps(out[-1].split("\n")[-1], 30)
+                and not _is_caps(block.split("\n")[0], 30)
+                and block[:1] not in "\"“‘'"
+                and out[-1][:1] not in "\"“‘'"
+            )
         ):
             out[-1] = f"{out[-1]} {block}"
         else:
@@ -1070,8 +1132,12 @@ def _split_long_units(nodes: list[_Node]) -> list[_Node]:
         if words <= LONG_UNIT_WORDS:
             continue
         starts = _subdivision_starts(node.body)
-        if len(starts) < 2:
+        if len(starts) < 2 or sum(_words(line.text) for line in node.body[: starts[0][0]]) > 80:
             continue
+        bounds = [index for index, _d in starts] + [len(node.body)]
+        sizes = [sum(_words(line.text) for line in node.body[a:b]) for a, b in zip(bounds, bounds[1:])]
+        if max(sizes) > 0.7 * words:
+            continue  # the "subdivisions" are really items nested inside one part of the unit
         children: list[_Node] = []
         for n, (index, designator) in enumerate(starts):
             end = starts[n + 1][0] if n + 1 < len(starts) else len(node.body)
@@ -1083,6 +1149,10 @@ def _split_long_units(nodes: list[_Node]) -> list[_Node]:
                 index + 1 >= len(node.body) or node.body[index + 1].blank
             ):
                 title = rest
+            elif rest:
+                term = re.match(r"^(?P<t>[^—–]{2,80}?)\s*[—–]\s*\S", rest)  # "(a) Trafficking in Persons — refers to"
+                if term and _words(term.group("t")) <= 8 and not term.group("t")[:1].islower():
+                    title = term.group("t").strip(" ,.")
             child = _Node(
                 kind="clause", seg=slugify(designator), number=f"{node.number}({designator})", title=title,
                 rank=node.rank + 0.5, zone=node.zone, page=chunk[0].page, body=chunk, parent=node, is_unit=False,
@@ -1096,10 +1166,12 @@ def _split_long_units(nodes: list[_Node]) -> list[_Node]:
 
 def _subdivision_starts(body: list[_Line]) -> list[tuple[int, str]]:
     candidates = []
+    depth = 0  # subdivisions of provisions quoted in an amendment are not this unit's subdivisions
     for index, line in enumerate(body):
         m = _DESIGNATOR.match(_plain(line.text))
-        if m and (index == 0 or body[index - 1].blank or line.page is not None):
+        if m and depth <= 0 and (index == 0 or body[index - 1].blank or line.page is not None):
             candidates.append((index, m.group("d")))
+        depth += line.text.count("“") - line.text.count("”")
     if not candidates:
         return []
     style = _style(candidates[0][1])
@@ -1183,6 +1255,10 @@ def split_sections(doc: DocumentMeta, loaded: LoadedDocument) -> list[Section]:
     :returns: sections in document order, with stable structural ids.
     """
     lines = _prepare_lines(loaded)
+    _ACRONYMS.clear()
+    for line in lines:
+        if not _is_caps(_plain(line.text), 1000):
+            _ACRONYMS.update(re.findall(r"\b[A-Z]{2,6}\b", line.text))
     parser = _Parser(lines, loaded.format)
     nodes = parser.parse()
     nodes = _split_long_units(nodes)
