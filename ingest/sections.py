@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ingest.loaders import LoadedDocument
@@ -129,7 +130,8 @@ def _plain(text: str) -> str:
     return text.strip()
 
 
-_ACRONYMS: set[str] = set()  # acronyms of the document being split (set per call; see split_sections)
+# acronyms of the document being split (set per call in split_sections; a ContextVar keeps threads apart)
+_ACRONYMS: ContextVar[frozenset[str]] = ContextVar("acronyms", default=frozenset())
 
 
 def _sentence_case(title: str) -> str:
@@ -138,7 +140,8 @@ def _sentence_case(title: str) -> str:
     if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(letters) > 3:
         words = title.lower().split(" ")
         originals = title.split(" ")
-        out = [orig if re.sub(r"\W", "", orig) in _ACRONYMS else word for word, orig in zip(words, originals)]
+        acronyms = _ACRONYMS.get()
+        out = [orig if re.sub(r"\W", "", orig) in acronyms else word for word, orig in zip(words, originals)]
         text = " ".join(out)
         return text[:1].upper() + text[1:]
     return title
@@ -150,7 +153,7 @@ def _is_caps(text: str, max_words: int = 12) -> bool:
         len(letters) >= 3
         and sum(c.isupper() for c in letters) / len(letters) > 0.85
         and len(text.split()) <= max_words
-        and (not re.search(r"[.;,]$", text) or text.upper().endswith("ETC."))
+        and (not re.search(r"[.;,]$", text) or re.search(r"\b[A-Za-z]{2,4}\.$", text) is not None)
         and re.search(r"[A-Za-z]{3,}", text) is not None
     )
 
@@ -621,8 +624,14 @@ class _Parser:
             self._open(self._heading_node(plain, md_level, rank, line.page))
             return
         bold = _BOLD_LINE.match(raw) or _ITALIC_LINE.match(raw)
+        if not bold and raw.startswith("**") and _words(plain) <= 15:
+            nxt = self._next_nonblank(i)  # "**Offence of ... by means of** threat," + "**force, etc.**"
+            if nxt is not None and (_BOLD_LINE.match(nxt.text.strip()) or re.match(r"^\*\*\d", nxt.text.strip())):
+                bold = _BOLD_LINE.match(f"**{plain}**")
         if self.legal:
-            if bold and self._title_candidate(plain, continuation=bool(self.pending)) and (_BOLD_LINE.match(raw) or self.pending):
+            if bold and self._title_candidate(plain, continuation=bool(self.pending)) and (
+                _BOLD_LINE.match(raw) or raw.startswith("**") or self.pending
+            ):
                 self.pending.append(line)
                 return
             if self.zone == "explanatory" and _is_caps(plain, 5) and self._isolated(i):
@@ -987,6 +996,8 @@ class _TableBuilder:
             p.stack.pop()
         container = _Node(kind="heading", seg=seg, number=None, title=title, rank=0, zone=p.zone, page=first_line.page)
         p._open(container)
+        if has_header:  # the column names, so that no text of the table is lost
+            container.body.append(_Line(" | ".join(h for h in header if h), first_line.page))
         theme = ""
         item: _Node | None = None
         parent_item: _Node | None = None
@@ -1255,12 +1266,16 @@ def split_sections(doc: DocumentMeta, loaded: LoadedDocument) -> list[Section]:
     :returns: sections in document order, with stable structural ids.
     """
     lines = _prepare_lines(loaded)
-    _ACRONYMS.clear()
+    acronyms: set[str] = set()
     for line in lines:
         if not _is_caps(_plain(line.text), 1000):
-            _ACRONYMS.update(re.findall(r"\b[A-Z]{2,6}\b", line.text))
-    parser = _Parser(lines, loaded.format)
-    nodes = parser.parse()
+            acronyms.update(re.findall(r"\b[A-Z]{2,6}\b", line.text))
+    token = _ACRONYMS.set(frozenset(acronyms))
+    try:
+        parser = _Parser(lines, loaded.format)
+        nodes = parser.parse()
+    finally:
+        _ACRONYMS.reset(token)
     nodes = _split_long_units(nodes)
     nodes = _group_headingless(nodes, loaded)
 

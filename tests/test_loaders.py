@@ -1,0 +1,189 @@
+"""The loader on real corpus files and on broken files made on the spot: right text, right error, file named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from ingest.errors import (
+    CorruptFileError,
+    EmptyDocumentError,
+    EncryptedFileError,
+    FileTooLargeError,
+    IngestError,
+    OCRUnavailableError,
+    UnsupportedFormatError,
+)
+from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.settings import PROJECT_ROOT, Settings
+
+LAWS = PROJECT_ROOT / "corpus" / "laws"
+SAARC_ACT = LAWS / "lk_act_30_2005_saarc_trafficking_convention.pdf"
+VICTIMS_ACT = LAWS / "lk_act_10_2023_assistance_protection_victims_witnesses.pdf"
+PERDA = LAWS / "id_perda_diy_6_2025_pencegahan_penanganan_korban_perdagangan_orang.pdf"
+PAKISTAN_ACT = LAWS / "pk_prevention_of_trafficking_in_persons_act_2018.pdf"
+MALAYSIAN_BILL = LAWS / "my_atip_bill_2007_en.md"
+
+
+def _one_page_pdf(tmp_path: Path, name: str, **encrypt) -> Path:
+    writer = PdfWriter()
+    writer.add_page(PdfReader(SAARC_ACT).pages[1])
+    if encrypt:
+        writer.encrypt(algorithm="RC4-128", **encrypt)
+    out = tmp_path / name
+    with out.open("wb") as fh:
+        writer.write(fh)
+    return out
+
+
+def test_text_layer_pdf_gives_one_text_per_page():
+    doc = load_file(SAARC_ACT)
+    assert doc.format == "pdf" and doc.paged
+    assert len(doc.pages) == 10
+    assert doc.ocr_pages == []
+    assert "This Act may be cited as" in doc.pages[1]
+    assert "SCHEDULE" in doc.pages[8]
+
+
+def test_running_heads_and_page_numbers_are_removed():
+    doc = load_file(VICTIMS_ACT)
+    for page in doc.pages[2:90]:
+        assert "Crime and Witnesses Act, No. 10 of 2023" not in page
+    perda = load_file(PERDA)
+    assert not any(line.strip() == "-2-" for line in perda.pages[1].splitlines())
+    assert "Balai Sertikasi Elektronik" not in perda.pages[5]
+
+
+def test_structural_lines_at_page_top_are_not_taken_for_running_heads():
+    perda = load_file(PERDA)
+    assert any(line.strip() == "Pasal 4" for page in perda.pages for line in page.splitlines())
+
+
+def test_marginal_notes_leave_the_body_and_point_at_their_section():
+    doc = load_file(SAARC_ACT)
+    notes = {n.text: n for n in doc.margin_notes}
+    assert "Short title and date of operation." in notes
+    note = notes["Short title and date of operation."]
+    assert doc.pages[note.page - 1].splitlines()[note.line].lstrip().startswith("1.")
+    assert "Short title and" not in doc.pages[note.page - 1]
+
+
+def test_markdown_and_text_load_as_one_page(tmp_path):
+    doc = load_file(MALAYSIAN_BILL)
+    assert doc.format == "markdown" and not doc.paged and len(doc.pages) == 1
+    plain = tmp_path / "note.txt"
+    plain.write_text("Line one\r\nLine two\r\n", encoding="utf-8")
+    loaded = load_file(plain)
+    assert loaded.format == "text" and loaded.pages == ["Line one\nLine two\n"]
+
+
+@pytest.mark.slow
+def test_scanned_pdf_is_read_with_ocr():
+    doc = load_file(PAKISTAN_ACT)
+    assert doc.ocr_pages == [1, 2, 3, 4, 5]
+    page2 = doc.pages[1]
+    assert "trafficking in persons" in page2.lower()
+    assert "3. Trafficking in persons" in page2
+    assert "1. Short title" in page2  # OCR's "i." repaired on a heading line
+
+
+def test_ocr_without_tesseract_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a real PATH on which neither tool exists
+    with pytest.raises(OCRUnavailableError) as err:
+        load_file(PAKISTAN_ACT)
+    assert PAKISTAN_ACT.name in str(err.value)
+
+
+def test_encrypted_pdf_raises_encrypted_error(tmp_path):
+    path = _one_page_pdf(tmp_path, "locked.pdf", user_password="secret", owner_password="owner")
+    with pytest.raises(EncryptedFileError) as err:
+        load_file(path)
+    assert "locked.pdf" in str(err.value)
+
+
+def test_pdf_with_empty_user_password_opens(tmp_path):
+    path = _one_page_pdf(tmp_path, "owner-only.pdf", user_password="", owner_password="owner")
+    doc = load_file(path)
+    assert "This Act may be cited as" in doc.pages[0]
+
+
+def test_truncated_pdf_raises_corrupt_error(tmp_path):
+    data = SAARC_ACT.read_bytes()
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError) as err:
+        load_file(path)
+    assert "truncated.pdf" in str(err.value)
+
+
+def test_non_pdf_named_pdf_raises_corrupt_error(tmp_path):
+    path = tmp_path / "fake.pdf"
+    path.write_text("this is not a PDF at all %%EOF", encoding="utf-8")
+    with pytest.raises(CorruptFileError) as err:
+        load_file(path)
+    assert "fake.pdf" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["empty.md", "empty.pdf", "empty.txt"])
+def test_zero_byte_file_raises_empty_error(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(EmptyDocumentError) as err:
+        load_file(path)
+    assert name in str(err.value)
+
+
+def test_whitespace_only_text_raises_empty_error(tmp_path):
+    path = tmp_path / "blank.md"
+    path.write_text("\n \n\t\n", encoding="utf-8")
+    with pytest.raises(EmptyDocumentError):
+        load_file(path)
+
+
+def test_binary_junk_named_md_raises_unsupported_format(tmp_path):
+    path = tmp_path / "junk.md"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(UnsupportedFormatError) as err:
+        load_file(path)
+    assert "junk.md" in str(err.value)
+
+
+def test_invalid_utf8_text_raises_unsupported_format(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Déclaration sur la traite des êtres humains".encode("latin-1"))
+    with pytest.raises(UnsupportedFormatError) as err:
+        load_file(path)
+    assert "latin1.txt" in str(err.value) and "UTF-8" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["report.docx", "scan.png", "README"])
+def test_unsupported_suffix_raises_unsupported_format(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("text", encoding="utf-8")
+    with pytest.raises(UnsupportedFormatError) as err:
+        load_file(path)
+    assert name in str(err.value)
+
+
+def test_oversize_file_raises_too_large(tmp_path):
+    path = tmp_path / "big.md"
+    shutil.copy(MALAYSIAN_BILL, path)
+    with pytest.raises(FileTooLargeError) as err:
+        load_file(path, Settings(max_file_bytes=1000))
+    assert "big.md" in str(err.value) and "1000" in str(err.value)
+
+
+def test_every_loader_error_is_an_ingest_error_and_a_value_error(tmp_path):
+    path = tmp_path / "x.doc"
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(IngestError):
+        load_file(path)
+    with pytest.raises(ValueError):
+        load_file(path)
+
+
+def test_supported_suffixes():
+    assert set(SUPPORTED_SUFFIXES) == {".pdf", ".md", ".markdown", ".txt", ".text"}
