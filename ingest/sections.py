@@ -11,7 +11,9 @@ The splitter reads the document line by line and recognises, without knowing whi
   *Penjelasan* (kind ``explanatory``) and schedules;
 * sections quoted inside amending provisions (they stay in the amending section: their numbers break the
   sequence of the Act's own numbering or they open with a quotation mark);
-* tab-separated tables (one ``row`` section per action item, the other columns in ``attributes``);
+* tab-separated tables (one ``row`` section per action item, the other columns in ``attributes`` --
+  ``priority_area``, ``lead``, ``status``, and ``theme`` from group rows -- and repeated at the end of the
+  row's text as ``Priority area: ...; Lead: ...`` so that they are searchable);
 * plain prose, grouped into paragraphs of a readable size.
 
 Paths are built from the document's own designations (``part-iii.s-12``, ``bab-i.pasal-1``,
@@ -1267,8 +1269,9 @@ def split_sections(doc: DocumentMeta, loaded: LoadedDocument) -> list[Section]:
     """
     lines = _prepare_lines(loaded)
     acronyms: set[str] = set()
-    for line in lines:
-        if not _is_caps(_plain(line.text), 1000):
+    for line in lines:  # words written in capitals inside mostly lower-case text
+        letters = [c for c in line.text if c.isalpha()]
+        if letters and sum(c.isupper() for c in letters) / len(letters) < 0.4:
             acronyms.update(re.findall(r"\b[A-Z]{2,6}\b", line.text))
     token = _ACRONYMS.set(frozenset(acronyms))
     try:
