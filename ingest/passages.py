@@ -92,12 +92,8 @@ def split_passages(section: Section, tokenizer: Tokenizer, max_tokens: int = 256
         )
 
     if not text.strip():
-        # A pure heading: index the heading itself so it can be found and cited.
-        if context:
-            passages.append(
-                Passage(f"{section.section_id}#0", section.section_id, section.doc_id, 0, "", context,
-                        section.page_start, section.page_end)
-            )
+        # A container with no text of its own (e.g. "Chapter II"): its heading is already in the context
+        # of every section below it, so indexing it alone would only return an empty result.
         return passages
 
     offsets = tokenizer.encode(text, add_special_tokens=False).offsets
