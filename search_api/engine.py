@@ -272,6 +272,10 @@ class EmbeddedEngine:
             for p, s in zip(prow, srow)
         ]
 
+    def passage_texts(self, keys: list) -> dict:
+        """Searchable text (headings and body) of candidate passages, by key."""
+        return {k: p.search_text for k, p in self.live.get().passage_by_row(keys).items()}
+
     def documents(self) -> dict:
         return self.live.get().documents()
 

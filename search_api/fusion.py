@@ -35,6 +35,7 @@ class Explanation:
     dense_score: float | None = None
     fused: float = 0.0
     method: str = ""
+    phrase: bool = False  # the passage contains the query phrase verbatim
 
     def to_dict(self) -> dict:
         return {
@@ -42,6 +43,7 @@ class Explanation:
             "dense": {"rank": self.dense_rank, "score": self.dense_score},
             "fused": self.fused,
             "method": self.method,
+            "phrase_match": self.phrase,
         }
 
 
@@ -65,8 +67,13 @@ def fuse(
     method: FusionMethod = "convex",
     dense_weight: float = 0.4,
     rrf_k: int = 60,
+    phrase_keys: set | None = None,
 ) -> list[Hit]:
-    """Fuse two ranked candidate lists into groups ranked by their best passage's fused score."""
+    """Fuse two ranked candidate lists into groups ranked by their best passage's fused score.
+
+    Passages in ``phrase_keys`` contain the query verbatim: they rank above every passage that does not
+    (fused scores lie within [0, 1] for convex fusion and below 1 for RRF, so adding 1 orders them first).
+    """
     if not 0.0 <= dense_weight <= 1.0:
         raise ValueError(f"dense_weight must be within [0, 1], got {dense_weight}")
     if rrf_k < 1:
@@ -93,6 +100,9 @@ def fuse(
             fused = d[1]
         else:  # convex combination of min-max normalised scores; a leg that missed the passage adds 0
             fused = (1.0 - w_dense) * (b[2] if b else 0.0) + w_dense * (d[2] if d else 0.0)
+        phrase = bool(phrase_keys) and key in phrase_keys
+        if phrase:
+            fused += 1.0
         exp = Explanation(
             bm25_rank=b[0] if b else None,
             bm25_score=round(b[1], 6) if b else None,
@@ -100,6 +110,7 @@ def fuse(
             dense_score=round(d[1], 6) if d else None,
             fused=round(float(fused), 6),
             method=used,
+            phrase=phrase,
         )
         doc = entry["doc"]
         group = doc.meta["group"]
@@ -134,6 +145,7 @@ class SectionFusionJoiner:
         mode: str = "hybrid",
         method: str | None = None,
         dense_weight: float | None = None,
+        phrase_keys: set | None = None,
     ) -> dict[str, list[Hit]]:
         hits = fuse(
             bm25_documents or [],
@@ -142,5 +154,6 @@ class SectionFusionJoiner:
             method=(method or self.method),  # type: ignore[arg-type]
             dense_weight=self.dense_weight if dense_weight is None else dense_weight,
             rrf_k=self.rrf_k,
+            phrase_keys=phrase_keys,
         )
         return {"hits": hits}

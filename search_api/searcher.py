@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,6 +25,25 @@ from search_api.fusion import SectionFusionJoiner, fuse
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
+_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+# An unquoted query of this many words or fewer (and not a question) is also tried as a phrase.
+IMPLICIT_PHRASE_MAX_WORDS = 5
+
+
+def _phrase_norm(text: str) -> str:
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
+
+
+def query_phrases(query: str) -> tuple[list[str], bool]:
+    """Phrases the query asks for, and whether they are required (quoted) or only preferred."""
+    quoted = [a or b for a, b in _QUOTED.findall(query)]
+    quoted = [q for q in quoted if len(_WORD.findall(q)) >= 1]
+    if quoted:
+        return quoted, True
+    words = _WORD.findall(query.lower())
+    if 2 <= len(words) <= IMPLICIT_PHRASE_MAX_WORDS and not query.strip().endswith("?"):
+        return [query], False
+    return [], False
 
 
 @dataclass
@@ -114,17 +135,27 @@ class Searcher:
         t1 = time.perf_counter()
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
+        phrases, required = query_phrases(req.query)
         while True:
             bm25_docs, dense_docs, result_rows = self.engine.retrieve(
                 req.query, qvec, req.filters, depth, req.group_by, req.mode
             )
+            phrase_keys = None
+            if phrases:
+                phrase_keys = self._phrase_matches(bm25_docs + dense_docs, phrases)
+                if required:  # quoted: only passages that contain every quoted phrase
+                    bm25_docs = [d for d in bm25_docs if d.meta["key"] in phrase_keys]
+                    dense_docs = [d for d in dense_docs if d.meta["key"] in phrase_keys]
             hits = self.joiner.run(
                 bm25_documents=bm25_docs,
                 dense_documents=dense_docs,
                 mode=req.mode,
                 method=req.fusion,
                 dense_weight=req.dense_weight,
+                phrase_keys=phrase_keys,
             )["hits"]
+            if required:
+                result_rows = result_rows[np.isin(result_rows, list(phrase_keys or ()))]
             exhausted = len(bm25_docs) < depth and len(dense_docs) < depth
             if len(hits) >= need or exhausted or depth >= 100_000:
                 break
@@ -183,6 +214,13 @@ class Searcher:
                 "total": round((t3 - t0) * 1000, 2),
             },
         }
+
+    def _phrase_matches(self, docs, phrases: list[str]) -> set:
+        """Keys of the candidate passages whose text (or headings) contain every phrase, word for word."""
+        keys = list(dict.fromkeys(d.meta["key"] for d in docs))
+        texts = self.engine.passage_texts(keys)
+        wanted = [_phrase_norm(p) for p in phrases]
+        return {k for k in keys if all(w in _phrase_norm(texts.get(k, "")) for w in wanted)}
 
     # -- documents ----------------------------------------------------------------------------------------
 
