@@ -1,0 +1,170 @@
+"""The searcher on the real corpus with the real model: relevance, filters, facets, citations, explanations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ingest.errors import UnknownFilterValueError
+from search_api.filters import build_filters
+from search_api.searcher import SearchRequest, build_search_pipeline, highlight_spans
+
+pytestmark = pytest.mark.integration
+
+SMUGGLING = "un-smuggling-protocol-2000"
+
+
+def _ids(out) -> list[str]:
+    return [r["section_id"] for r in out["results"]]
+
+
+def _rank(searcher, query, section_id, mode, k=20, **kw):
+    ids = _ids(searcher.search(SearchRequest(query, mode=mode, top_k=k, **kw)))
+    return ids.index(section_id) + 1 if section_id in ids else None
+
+
+def test_keyword_question_finds_the_provision_first(searcher):
+    out = searcher.search(SearchRequest("boarding and searching a vessel suspected of carrying migrants"))
+    assert out["results"][0]["section_id"] == f"{SMUGGLING}:ch-ii.art-8"
+
+
+@pytest.mark.parametrize(
+    "question, section_id",
+    [
+        ("people smuggled on boats across the ocean", f"{SMUGGLING}:ch-ii.art-8"),
+        ("what must countries do with the travel papers of smuggled people", f"{SMUGGLING}:ch-iii.art-12"),
+    ],
+)
+def test_a_paraphrased_question_finds_the_section_keyword_search_misses(searcher, question, section_id):
+    bm25 = _rank(searcher, question, section_id, "bm25")
+    hybrid = _rank(searcher, question, section_id, "hybrid")
+    assert hybrid is not None and hybrid <= 10
+    assert bm25 is None or bm25 > hybrid
+
+
+def test_an_exact_phrase_is_not_drowned_by_the_dense_leg(searcher):
+    out = searcher.search(SearchRequest("debt bondage", top_k=5))
+    for r in out["results"][:3]:
+        assert "debt bondage" in (r["text"] + " ".join(r["citation"]["heading_path"])).lower()
+
+
+def test_quoted_phrase_is_required(searcher):
+    out = searcher.search(SearchRequest('"non-punishment principle"', top_k=10))
+    assert out["total"] == len(out["results"]) >= 1
+    for r in out["results"]:
+        assert "non-punishment principle" in " ".join(re.findall(r"\w[\w-]*", r["text"].lower()))
+        assert r["explanation"]["phrase_match"] is True
+
+
+def test_member_filter_applies_before_top_k_and_returns_k_results(searcher):
+    # a query mostly about other countries' texts: filtering after retrieval would return few or none
+    f = build_filters(members=["Pakistan"])
+    out = searcher.search(SearchRequest("biometrics at the border and regional cooperation", filters=f, top_k=10))
+    assert len(out["results"]) == 10
+    assert all("Pakistan" in r["members"] for r in out["results"])
+    assert out["facets"]["member"]["Pakistan"] == out["total"]
+
+
+def test_a_member_without_documents_gives_an_empty_result_not_everything(searcher):
+    out = searcher.search(SearchRequest("trafficking", filters=build_filters(members=["Solomon Islands"])))
+    assert out["total"] == 0 and out["results"] == []
+
+
+def test_unknown_filter_values_are_errors_naming_the_field(searcher):
+    with pytest.raises(UnknownFilterValueError) as exc:
+        build_filters(members=["Atlantis"])
+    assert exc.value.field == "member"
+    with pytest.raises(UnknownFilterValueError) as exc:
+        build_filters(doc_types=["novel"])
+    assert exc.value.field == "doc_type"
+    with pytest.raises(UnknownFilterValueError) as exc:
+        searcher.search(SearchRequest("trafficking", filters=build_filters(doc_ids=["no-such-doc"])))
+    assert exc.value.field == "doc_id"
+
+
+def test_year_range_keeps_documents_whose_years_overlap(searcher):
+    out = searcher.search(SearchRequest("trafficking in persons", filters=build_filters(year_from=2020), top_k=30))
+    assert out["results"]
+    for r in out["results"]:
+        d = r["document"]
+        assert (d["year_to"] or d["year"]) >= 2020
+    plans = searcher.search(SearchRequest("action items", filters=build_filters(year_from=2018, year_to=2018, doc_types=["work_plan"])))
+    # the 2017-19 plan covers 2018; the 2024-26 plan does not
+    assert {r["doc_id"] for r in plans["results"]} == {"bp-wgtip-work-plan-2017-19"}
+
+
+def test_priority_area_filter_finds_rows_whose_area_is_stated(searcher):
+    f = build_filters(areas=["Border management"], doc_types=["work_plan"])
+    out = searcher.search(SearchRequest("capacity building", filters=f, top_k=10))
+    stated = {r["section_id"] for r in out["results"]
+              if any(a["area"] == "border_management" and a["basis"] == "stated" for a in r["priority_areas"])}
+    assert {"bp-wgtip-work-plan-2024-26:actions.row-6", "bp-wgtip-work-plan-2024-26:actions.row-8"} <= stated
+    for r in out["results"]:
+        assert any(a["area"] == "border_management" for a in r["priority_areas"])
+
+
+def test_facets_count_the_whole_filtered_result_set(searcher):
+    out = searcher.search(SearchRequest("victim protection", filters=build_filters(doc_types=["law"]), top_k=5))
+    facets = out["facets"]
+    assert sum(facets["doc_type"].values()) == out["total"] == facets["doc_type"]["law"]
+    assert out["total"] > len(out["results"])
+    assert sum(facets["year"].values()) == out["total"]
+
+
+def test_never_two_results_for_one_section_and_documents_collapse_too(searcher):
+    out = searcher.search(SearchRequest("trafficking in persons offence penalty", top_k=30))
+    ids = _ids(out)
+    assert len(ids) == len(set(ids)) == 30
+    docs = searcher.search(SearchRequest("trafficking in persons offence penalty", top_k=10, group_by="document"))
+    doc_ids = [r["doc_id"] for r in docs["results"]]
+    assert len(doc_ids) == len(set(doc_ids)) == 10
+
+
+def test_pages_of_results_do_not_overlap(searcher):
+    q = "protection of witnesses"
+    first = _ids(searcher.search(SearchRequest(q, top_k=10)))
+    second = _ids(searcher.search(SearchRequest(q, top_k=5, offset=5)))
+    assert second == first[5:10]
+
+
+def test_every_result_is_cited_and_its_permalink_resolves_to_the_same_text(searcher):
+    out = searcher.search(SearchRequest("compensation for victims of crime", top_k=10, filters=build_filters(members=["Sri Lanka"])))
+    for r in out["results"]:
+        c = r["citation"]
+        assert c["permalink"] == f"/documents/{c['doc_id']}#{c['section_id']}"
+        assert c["text"].startswith(c["title"])
+        section = searcher.section(c["doc_id"], c["section_id"])["section"]
+        assert r["text"] in section.text  # quotable: the passage stands in the cited section as returned
+        assert c["page_start"] is not None and c["page_start"] <= c["page_end"]  # PDFs cite pages
+        assert f"p. {c['page_start']}" in c["text"] or f"pp. {c['page_start']}" in c["text"]
+
+
+def test_explanations_show_each_leg(searcher):
+    hybrid = searcher.search(SearchRequest("smuggling of migrants by sea", top_k=3))["results"][0]["explanation"]
+    assert hybrid["bm25"]["rank"] and hybrid["dense"]["rank"] and hybrid["method"] == "convex"
+    bm25 = searcher.search(SearchRequest("smuggling of migrants by sea", top_k=3, mode="bm25"))["results"][0]["explanation"]
+    assert bm25["dense"]["rank"] is None and bm25["method"] == "bm25"
+    rrf = searcher.search(SearchRequest("smuggling of migrants by sea", top_k=3, fusion="rrf"))["results"][0]["explanation"]
+    assert rrf["method"] == "rrf"
+
+
+def test_highlights_mark_words_sharing_a_stem_with_the_query():
+    text = "Victims of trafficking shall be protected; the trafficker is punished."
+    words = [text[a:b] for a, b in highlight_spans(text, "protecting trafficked victims")]
+    assert words == ["Victims", "trafficking", "protected", "trafficker"]  # same stems BM25 matched on
+
+
+def test_the_scanned_act_is_searchable_with_page_numbers(searcher):
+    f = build_filters(doc_ids=["pk-pta-2018"])
+    out = searcher.search(SearchRequest("smuggling of migrants punishment imprisonment", filters=f, top_k=5))
+    assert out["results"]
+    for r in out["results"]:
+        assert r["doc_id"] == "pk-pta-2018" and 1 <= r["citation"]["page_start"] <= 5
+
+
+def test_the_search_runs_as_a_haystack_pipeline(searcher):
+    pipeline = build_search_pipeline(searcher)
+    result = pipeline.run({"query_embedder": {"text": "forced labour"}, "bm25": {"query": "forced labour"}})
+    hits = result["fusion"]["hits"]
+    assert hits and hits[0].score >= hits[-1].score
