@@ -348,10 +348,13 @@ class Generation:
             )
         counts = self.manifest["counts"]
         self.n_passages = int(counts["passages"])
-        try:
-            self.cols = {name[:-4]: np.load(path / name, mmap_mode="r") for name in REQUIRED_FILES if name.endswith(".npy")}
-        except (OSError, ValueError) as exc:
-            raise IndexUnavailableError(f"{path}: an index array is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
+        self.cols = {}
+        for name in REQUIRED_FILES:
+            if name.endswith(".npy"):
+                try:
+                    self.cols[name[:-4]] = np.load(path / name, mmap_mode="r")
+                except (OSError, ValueError) as exc:
+                    raise IndexUnavailableError(f"{path / name} is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
         self.vectors = self.cols.pop("vectors")
         for name, arr in self.cols.items():
             if name.startswith("p_") and len(arr) != self.n_passages:
