@@ -311,6 +311,12 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
     final.close()
     if current is not None:
         current.close()
+    if settings.backend == "opensearch":  # mirror the live generation; the local index stays the source of truth
+        from ingest.opensearch_store import sync_generation
+
+        t0 = time.perf_counter()
+        sync_generation(final.path, settings)
+        report.stage_seconds["opensearch"] = round(time.perf_counter() - t0, 3)
 
 
 def meta_matches(cached_dir: Path, meta: DocumentMeta | None) -> bool:
