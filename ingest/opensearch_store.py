@@ -217,9 +217,16 @@ def translate_errors(settings: Settings, what: str = "request") -> Iterator[None
             raise IndexUnavailableError(
                 f"OpenSearch at {url} has no index {settings.opensearch_index!r}: build it with `KB_BACKEND=opensearch kb ingest`"
             ) from exc
-        raise BackendUnavailableError(f"OpenSearch at {url}: {what} failed: {_reason(exc)}") from exc
+        raise BackendUnavailableError(
+            f"OpenSearch at {url}: {what} failed (404{_detail(exc)}); is KB_OPENSEARCH_URL an OpenSearch endpoint?"
+        ) from exc
     except ose.TransportError as exc:
-        raise BackendUnavailableError(f"OpenSearch at {url}: {what} failed ({exc.status_code}): {_reason(exc)}") from exc
+        raise BackendUnavailableError(f"OpenSearch at {url}: {what} failed ({exc.status_code}{_detail(exc)})") from exc
+
+
+def _detail(exc) -> str:
+    reason = _reason(exc).strip(" :")
+    return f": {reason}" if reason and reason != "None" else ""
 
 
 def _error_type(exc) -> str:
@@ -367,6 +374,7 @@ def sync_generation(gen_path: Path, settings: Settings) -> SyncReport:
     :returns: what changed.
     :raises BackendUnavailableError: the cluster cannot be reached within ``settings.opensearch_timeout_s``.
     """
+    from haystack.document_stores.errors import DocumentStoreError
     from haystack.document_stores.types import DuplicatePolicy
     from opensearchpy.helpers import bulk
 
@@ -399,7 +407,10 @@ def sync_generation(gen_path: Path, settings: Settings) -> SyncReport:
             if doc_id in have:
                 delete_document(client, settings, doc_id)
             docs = passage_documents(art)
-            store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE, refresh=False)
+            try:
+                store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE, refresh=False)
+            except DocumentStoreError as exc:  # some passages were refused (bulk item errors)
+                raise BackendUnavailableError(f"OpenSearch rejected passages of {doc_id!r}: {str(exc)[:500]}") from exc
             _ok, errors = bulk(client, record_actions(art, records_index(settings), version), refresh=False, raise_on_error=False)
             if errors:
                 raise BackendUnavailableError(f"OpenSearch rejected records of {doc_id!r}: {str(errors[:2])[:500]}")

@@ -174,7 +174,7 @@ class OpenSearchEngine:
                     ) from None
             status = res["_source"]["data"]
             with self._lock:
-                if self._status is None or status.get("synced") != self._status.get("synced"):
+                if self._status is None or _sync_id(status) != _sync_id(self._status):
                     self._documents = None
                 self._status, self._checked = status, now
         return self._status
@@ -195,6 +195,9 @@ class OpenSearchEngine:
                 if d not in known:
                     raise UnknownFilterValueError("doc_id", d, list(known))
         hs_filters = to_haystack_filters(filters)
+        # OpenSearch returns at most index.max_result_window hits (and k-NN k) per request; the searcher's
+        # deepening loop then sees a full page and stops at its own bound.
+        depth = min(depth, MAX_RESULTS)
         bm25_raw: list[Document] = []
         dense_raw: list[Document] = []
         if mode != "dense":
@@ -281,11 +284,14 @@ class OpenSearchEngine:
 
     def passage_texts(self, keys: list) -> dict:
         """Searchable text (headings and body) of candidate passages, by key."""
-        if not keys:
-            return {}
-        body = {"size": len(keys), "query": {"ids": {"values": [str(k) for k in keys]}}, "_source": ["content"]}
-        hits = self._search(self.index, body, "passage lookup")["hits"]["hits"]
-        return {h["_id"]: h["_source"].get("content", "") for h in hits}
+        out: dict = {}
+        keys = [str(k) for k in keys]
+        for start in range(0, len(keys), MAX_RESULTS):
+            chunk = keys[start : start + MAX_RESULTS]
+            body = {"size": len(chunk), "query": {"ids": {"values": chunk}}, "_source": ["content"]}
+            for h in self._search(self.index, body, "passage lookup")["hits"]["hits"]:
+                out[h["_id"]] = h["_source"].get("content", "")
+        return out
 
     def documents(self) -> dict[str, DocumentMeta]:
         self.status()
@@ -350,6 +356,10 @@ class OpenSearchEngine:
     def close(self) -> None:
         self.store.close()
         self.client.close()
+
+
+def _sync_id(status: dict[str, Any]) -> tuple:
+    return status.get("generation"), status.get("synced")
 
 
 def _empty_aggs() -> dict[str, Any]:

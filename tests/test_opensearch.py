@@ -215,6 +215,22 @@ def test_unreachable_server_raises_backend_unavailable_quickly(tmp_path):
     assert info["status"] == "unavailable" and "unreachable" in info["error"]
 
 
+def test_a_server_that_never_answers_times_out_at_the_configured_limit(tmp_path):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings = Settings(index_dir=tmp_path, backend="opensearch", opensearch_url=url, opensearch_timeout_s=0.5)
+        engine = OpenSearchEngine(settings)
+        t0 = time.monotonic()
+        with pytest.raises(BackendUnavailableError, match="did not answer"):
+            engine.retrieve("smuggling", None, build_filters(), 10, "section", "bm25")
+        assert time.monotonic() - t0 < 0.5 + 0.5
+        assert engine.info()["status"] == "unavailable"
+
+
 def test_sync_to_an_unreachable_server_raises_backend_unavailable(synced_slice):
     settings = synced_slice.model_copy(update={"opensearch_url": f"http://127.0.0.1:{free_closed_port()}"})
     gen = open_current(settings.index_dir)
