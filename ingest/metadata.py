@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import UnknownFilterValueError
+from ingest.manifest import parse_period
 from ingest.schema import PRIORITY_AREAS, AreaTag, DocumentMeta, Section, slugify
 
 
@@ -310,7 +311,7 @@ _LANG_WORDS = {
     "id": set("dan yang di dalam untuk ini dengan atau pasal ayat tentang adalah pada dari daerah huruf".split()),
 }
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
-_PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)?\d\d)\b")
+_PERIOD = re.compile(r"\b(?:19|20)\d\d\s*[-–]\s*(?:19|20)?\d\d\b")
 _JURISDICTION_CUES = [
     (re.compile(r"Democratic Socialist Republic of\s+Sri\s+Lanka", re.I), "Sri Lanka"),
     (re.compile(r"Republic of the Philippines|Congress of the Philippines|Republic Act No", re.I), "Philippines"),
@@ -377,12 +378,14 @@ def infer_document_meta(path: Path, text: str, corpus_root: Path | None = None) 
             break
     year = year_to = None
     period = _PERIOD.search(f"{path.stem.replace('_', ' ')} {title}")
+    span = None
     if period and doc_type in ("work_plan", "strategy"):
-        year = int(period.group(1))
-        end = period.group(2)
-        year_to = int(end) if len(end) == 4 else (year // 100) * 100 + int(end)
-        if year_to < year:
-            year_to = None
+        try:
+            span = parse_period(period.group(0))
+        except ValueError:  # "2019-17" and the like: not a period
+            span = None
+    if span:
+        year, year_to = span
     else:
         m = _YEAR.search(f"{title} {path.stem.replace('_', ' ')}") or _YEAR.search(head)
         year = int(m.group(1)) if m else None
