@@ -11,7 +11,6 @@ exercised by tests/realcluster/ when KB_OPENSEARCH_URL is set. Set KB_UPDATE_GOL
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 import numpy as np
