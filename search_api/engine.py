@@ -45,6 +45,11 @@ class LiveIndex:
                         self._masks.clear()
         return self._gen
 
+    def refresh(self) -> Generation:
+        """Check for a newer generation now (after this process wrote one), not at the next periodic check."""
+        self._checked = 0.0
+        return self.get()
+
     # -- filters -----------------------------------------------------------------------------------------
 
     def mask(self, gen: Generation, f: SearchFilters) -> np.ndarray | None:
@@ -237,6 +242,9 @@ class EmbeddedEngine:
 
     def generation(self) -> Generation:
         return self.live.get()
+
+    def refresh(self) -> None:
+        self.live.refresh()
 
     def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[list[Document], list[Document], np.ndarray]:
         """Both legs' candidates, plus the passage rows that make up the result set for facets."""

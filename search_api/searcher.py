@@ -28,6 +28,10 @@ _WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 # An unquoted query of this many words or fewer (and not a question) is also tried as a phrase.
 IMPLICIT_PHRASE_MAX_WORDS = 5
+MIN_COMPARE_MEMBERS, MAX_COMPARE_MEMBERS = 2, 8
+# The model reads 256 tokens; a longer draft is embedded as the mean of its chunks of about this many tokens.
+PRECEDENT_CHUNK_TOKENS = 200
+_DRAFT_QUOTES = re.compile(r"[\"“”]")
 
 
 def _phrase_norm(text: str) -> str:
@@ -221,6 +225,68 @@ class Searcher:
         texts = self.engine.passage_texts(keys)
         wanted = [_phrase_norm(p) for p in phrases]
         return {k for k in keys if all(w in _phrase_norm(texts.get(k, "")) for w in wanted)}
+
+    # -- compare and precedents (the API's /compare and /precedents) ------------------------------------
+
+    def compare(self, question: str, members: list[str], filters: SearchFilters | None = None,
+                per_member: int = 3, mode: Mode = "hybrid") -> dict:
+        """Each member's best sections on one question, side by side (a member-filtered search per member).
+
+        The question is embedded once. A member without a matching section gets an empty cell, not an error.
+
+        :param members: 2-8 distinct canonical member names, in display order.
+        :param filters: further filters (area, type, years) applied to every member's search; its members are replaced.
+        """
+        from dataclasses import replace
+
+        if len(set(members)) != len(members):
+            raise ValueError(f"members must be distinct, got {members}")
+        if not MIN_COMPARE_MEMBERS <= len(members) <= MAX_COMPARE_MEMBERS:
+            raise ValueError(f"compare needs {MIN_COMPARE_MEMBERS}-{MAX_COMPARE_MEMBERS} members, got {len(members)}")
+        if per_member < 1:
+            raise ValueError(f"per_member must be > 0, got {per_member}")
+        base = filters or SearchFilters()
+        qvec = self.embed(question) if mode != "bm25" else None
+        rows = []
+        for member in members:
+            req = SearchRequest(question, replace(base, members=(member,)), mode=mode, top_k=per_member,
+                                facets=False, query_vector=qvec)
+            rows.append({"member": member, "results": self.search(req)["results"]})
+        return {"query": question, "mode": mode, "filters": {**base.to_dict(), "members": list(members)},
+                "per_member": per_member, "rows": rows}
+
+    def draft_query_vector(self, text: str) -> tuple[np.ndarray, int]:
+        """The query embedding of a draft clause, and how many chunks made it.
+
+        Up to the model's 256 tokens the clause is embedded as it is. A longer draft would be truncated by the
+        model, so it is cut (at paragraph or sentence breaks) into chunks of about 200 tokens whose normalised
+        embeddings are averaged and renormalised: every part of the draft counts, none is silently dropped.
+        """
+        from ingest.passages import load_tokenizer, split_passages
+        from ingest.schema import Section
+
+        tokenizer = load_tokenizer(str(self.settings.resolved_model_path()))
+        if len(tokenizer.encode(text, add_special_tokens=False).ids) <= self.settings.max_passage_tokens - 2:
+            return self.embed(text), 1
+        pseudo = Section("draft:x", "draft", "x", [], "", None, "paragraph", text, 0)
+        chunks = [p.text for p in split_passages(pseudo, tokenizer, PRECEDENT_CHUNK_TOKENS + 2)]
+        vecs = np.stack([self.embed(c) for c in chunks])
+        mean = vecs.mean(axis=0)
+        return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32), len(chunks)
+
+    def precedents(self, text: str, filters: SearchFilters | None = None, top_k: int = 10) -> dict:
+        """Provisions most similar to a draft clause: hybrid search with the clause as the query.
+
+        BM25 reads the whole clause (quotation marks removed: drafts quote defined terms, which in a query
+        would make them required phrases); the dense leg uses ``draft_query_vector``.
+        """
+        if not text or not text.strip():
+            raise ValueError("text must not be empty")
+        qvec, chunks = self.draft_query_vector(text)
+        query = " ".join(_DRAFT_QUOTES.sub(" ", text).split())
+        out = self.search(SearchRequest(query, filters or SearchFilters(), mode="hybrid", top_k=top_k, query_vector=qvec))
+        out["draft_chunks"] = chunks
+        return out
 
     # -- documents ----------------------------------------------------------------------------------------
 
