@@ -1,18 +1,19 @@
-"""The OpenSearch mirror of the embedded index: mapping, bulk indexing of passages, deletes, and sync.
+"""The OpenSearch side of the index contract, and the sync that mirrors the live generation into OpenSearch.
 
-The local index (``settings.index_dir``) stays the source of truth: ``kb ingest`` writes a generation there as
-always, then :func:`sync_generation` makes OpenSearch match it -- documents whose artifact or metadata changed are
-deleted and re-indexed, documents no longer in the generation are deleted, unchanged ones are left alone.
+The embedded index under ``settings.index_dir`` stays the source of truth: ``kb ingest`` publishes a generation
+there as always, then :func:`sync_generation` makes OpenSearch match it. Two indices, named from
+``settings.opensearch_index``:
 
-Two indices, both named from ``settings.opensearch_index``:
+``<index>`` (passages)
+    one document per passage, written through Haystack's ``OpenSearchDocumentStore``: ``content`` (heading
+    context + body, the text BM25 searches), ``body`` and ``context`` (stored for display, not searched),
+    ``embedding`` (``knn_vector``, cosine, HNSW) and keyword/integer metadata for filters and facets.
+``<index>-records`` (sections and documents)
+    the JSON of every document and section (stored, not indexed) for hydration, document pages and the
+    document list, the ``sha256`` and sync key of each document, and one status record (generation, counts).
 
-``<index>``
-    one OpenSearch document per passage, written through Haystack's ``OpenSearchDocumentStore``: ``content``
-    (headings + body, what BM25 searches), ``body`` (the passage alone, for display), the 384-d ``embedding``
-    (``knn_vector``, HNSW, cosine) and keyword/int metadata used by filters and facets.
-``<index>-records``
-    one record per document and per section (their JSON, for hydration and document pages, stored but not
-    indexed) and one ``index`` record naming the generation mirrored and its counts.
+Both the sync and ``search_api.opensearch_engine`` import their field names, index bodies, client and error
+handling from here.
 """
 
 from __future__ import annotations
@@ -24,36 +25,45 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from haystack import Document
-
-from ingest.errors import BackendUnavailableError, IndexUnavailableError
+from ingest.errors import BackendUnavailableError, IndexUnavailableError, KBError
+from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
-from ingest.stores import DocArtifact, Generation, IndexDir, open_current
+from ingest.stores import Generation, open_current
 from ingest.text import STOPWORDS
 
-# Bump when the mapping or the shape of indexed records changes: every document is then re-indexed.
+# Bump when the index bodies or the records' shape change: every document is then re-indexed.
 MAPPING_VERSION = 1
-STATUS_ID = "index:status"
+STATUS_ID = "status"
+MAX_RESULT_WINDOW = 10_000  # OpenSearch's default index.max_result_window (and the k-NN k limit)
+WRITE_TIMEOUT_S = 60.0  # bulk writes of a large document may take longer than a search
 
-# The embedded index's analysis (ingest.text.analyze), expressed as an OpenSearch analyzer: lower case,
-# the same stop words, the Snowball English stemmer (what PyStemmer's "english" is). The tokeniser differs
-# slightly (Unicode word boundaries instead of our regex), so BM25 scores are close but not identical.
+# opensearch-py logs every failed request at WARNING with its traceback; we raise our own error naming the
+# server instead, so a down cluster shows one clear line and no stack trace.
+logging.getLogger("opensearch").setLevel(logging.ERROR)
+
+# The embedded index's analysis (ingest.text.analyze) as an OpenSearch analyzer: lower case, words of two or
+# more characters, the same stop words, the Snowball English stemmer (PyStemmer's "english"). Only the
+# tokeniser differs (Unicode word boundaries instead of our regex), so BM25 scores are close, not identical.
 ANALYSIS = {
     "filter": {
+        "kb_min2": {"type": "length", "min": 2},
         "kb_stop": {"type": "stop", "stopwords": sorted(STOPWORDS)},
         "kb_stemmer": {"type": "snowball", "language": "English"},
     },
     "analyzer": {
-        "kb_english": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "kb_stop", "kb_stemmer"]}
+        "kb_english": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "kb_min2", "kb_stop", "kb_stemmer"],
+        }
     },
 }
 
-# HNSW on the Lucene engine: its k-NN query applies a filter inside the graph search (efficient filtering) and
-# falls back to exact search when the filter is selective, so a filtered query returns k results when k exist.
+# HNSW on the Lucene engine: its k-NN query applies a filter during the graph search (and switches to exact
+# search when the filter is selective), so a filtered query returns k results whenever k passages match.
 KNN_METHOD = {
     "name": "hnsw",
     "space_type": "cosinesimil",
@@ -61,249 +71,288 @@ KNN_METHOD = {
     "parameters": {"m": 16, "ef_construction": 128},
 }
 
-KEYWORD = {"type": "keyword"}
-INTEGER = {"type": "integer"}
-TEXT = {"type": "text", "analyzer": "kb_english"}
+_KEYWORD = {"type": "keyword"}
+_INTEGER = {"type": "integer"}
+_STORED = {"type": "text", "index": False}
 
 
-def passage_index_body(dim: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class IndexNames:
+    passages: str
+    records: str
+
+
+def index_names(settings: Settings) -> IndexNames:
+    return IndexNames(settings.opensearch_index, f"{settings.opensearch_index}-records")
+
+
+def passage_index_body(dim: int, knn: bool = True) -> dict[str, Any]:
     """Settings and mapping of the passage index.
 
-    ``knn_vector`` carries no ``"index": true``: real clusters index vectors by default, and osmem-server (the
-    stand-in used in tests) rejects that parameter; everything else is what a real cluster needs.
+    :param dim: embedding dimension (384 for the packaged model).
+    :param knn: the real-cluster variant (``index.knn`` and an HNSW method). ``False`` gives the variant for a
+        server without the k-NN plugin, such as osmem-server in the tests: vectors are stored, not searchable.
     """
     if dim <= 0:
         raise ValueError(f"embedding dimension must be > 0, got {dim}")
+    embedding: dict[str, Any] = {"type": "knn_vector", "dimension": dim}
+    index_settings: dict[str, Any] = {"number_of_shards": 1}
+    if knn:
+        embedding["method"] = KNN_METHOD
+        index_settings["knn"] = True
     return {
-        "settings": {"index": {"knn": True, "number_of_shards": 1}, "analysis": ANALYSIS},
+        "settings": {"index": index_settings, "analysis": ANALYSIS},
         "mappings": {
-            # Haystack writes a few fields of its own (blob, score: null); they stay in _source, unindexed.
+            # Haystack also writes blob/score/sparse_embedding (null); they stay in _source, unindexed.
             "dynamic": False,
-            "_meta": {"kb_mapping_version": MAPPING_VERSION},
             "properties": {
-                "id": KEYWORD,
-                "content": TEXT,  # context (heading path) + body: what BM25 matches
-                "body": {"type": "text", "analyzer": "kb_english", "index": False},  # the passage as cited
-                "context": {"type": "text", "analyzer": "kb_english", "index": False},
-                "embedding": {"type": "knn_vector", "dimension": dim, "method": KNN_METHOD},
-                "passage_id": KEYWORD,
-                "section_id": KEYWORD,
-                "doc_id": KEYWORD,
-                "doc_type": KEYWORD,
-                "language": KEYWORD,
-                "members": KEYWORD,  # array: the section's members (a law's jurisdiction included)
-                "areas": KEYWORD,  # array: priority areas, stated or inferred
-                "areas_stated": KEYWORD,  # array: only those the document states itself
-                "year": INTEGER,
-                "year_to": INTEGER,  # = year for single-year documents, so a range filter is one overlap test
-                "ordinal": INTEGER,  # passage position within its section
-                "section_ordinal": INTEGER,  # section position within its document
-                "page_start": INTEGER,
-                "page_end": INTEGER,
+                "content": {"type": "text", "analyzer": "kb_english"},
+                "body": _STORED,
+                "context": _STORED,
+                "embedding": embedding,
+                "passage_id": _KEYWORD,
+                "section_id": _KEYWORD,
+                "doc_id": _KEYWORD,
+                "doc_type": _KEYWORD,
+                "language": _KEYWORD,
+                "members": _KEYWORD,
+                "areas": _KEYWORD,  # stated or inferred: what the area filter and facet use
+                "areas_stated": _KEYWORD,
+                "year": _INTEGER,
+                "year_to": _INTEGER,
+                "ordinal": _INTEGER,  # of the passage within its section
+                "section_ordinal": _INTEGER,
+                "page_start": _INTEGER,
+                "page_end": _INTEGER,
             },
         },
     }
 
 
 def records_index_body() -> dict[str, Any]:
-    """Settings and mapping of the records index (documents, sections, the status record)."""
+    """Settings and mapping of the records index (documents, sections, status); ``data`` is stored, not indexed."""
     return {
         "settings": {"index": {"number_of_shards": 1}},
         "mappings": {
             "dynamic": False,
-            "_meta": {"kb_mapping_version": MAPPING_VERSION},
             "properties": {
-                "kind": KEYWORD,  # "document" | "section" | "index"
-                "doc_id": KEYWORD,
-                "section_id": KEYWORD,
-                "ordinal": INTEGER,
-                "version": KEYWORD,
-                "data": {"type": "object", "enabled": False},  # the record's JSON, returned as stored
+                "kind": _KEYWORD,  # document | section | status
+                "doc_id": _KEYWORD,
+                "section_id": _KEYWORD,
+                "ordinal": _INTEGER,
+                "sha256": _KEYWORD,
+                "sync_key": _KEYWORD,
+                "data": {"type": "object", "enabled": False},
             },
         },
     }
 
 
-def records_index(settings: Settings) -> str:
-    return f"{settings.opensearch_index}-records"
+# ---------------------------------------------------------------------------------------------------------
+# Connection and errors
 
 
-def redact_url(url: str) -> str:
+def safe_url(url: str | None) -> str:
     """The URL without credentials, for messages."""
+    if not url:
+        return "(KB_OPENSEARCH_URL not set)"
     parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def require_url(settings: Settings) -> str:
     if not settings.opensearch_url:
-        raise BackendUnavailableError(
-            "KB_BACKEND=opensearch needs KB_OPENSEARCH_URL (e.g. http://localhost:9200; credentials as http://user:pass@host:9200)"
-        )
+        raise BackendUnavailableError("KB_BACKEND=opensearch needs KB_OPENSEARCH_URL (e.g. http://127.0.0.1:9200)")
     return settings.opensearch_url
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``opensearchpy.OpenSearch`` (and ``OpenSearchDocumentStore``): fail fast, never retry.
+def client_kwargs(settings: Settings, timeout: float | None = None) -> dict[str, Any]:
+    """Connection options shared by our client and Haystack's document store: one attempt, a bounded wait.
 
-    Credentials, if any, go in the URL (``https://user:pass@host:9200``); opensearch-py reads them from there.
+    Credentials go in the URL (``https://user:password@host:9200``).
     """
     return {
-        "timeout": settings.opensearch_timeout_s,
+        "hosts": [require_url(settings)],
+        "timeout": timeout if timeout is not None else settings.opensearch_timeout_s,
         "max_retries": 0,
         "retry_on_timeout": False,
-        "http_auth": None,  # not the OPENSEARCH_USERNAME/PASSWORD env vars Haystack would read by default
     }
 
 
-def connect(settings: Settings, **overrides: Any):
-    """An ``opensearchpy.OpenSearch`` client for the configured cluster (no request is made)."""
-    try:
-        from opensearchpy import OpenSearch
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImportError("the OpenSearch backend needs opensearch-py: pip install opensearch-haystack") from exc
-    _quiet_client_logging()
-    opts = client_options(settings)
-    opts.pop("http_auth")
-    return OpenSearch(hosts=[require_url(settings)], **{**opts, **overrides})
+def build_client(settings: Settings, timeout: float | None = None):
+    """An opensearch-py client for ``settings.opensearch_url`` (connects lazily)."""
+    from opensearchpy import OpenSearch
+
+    return OpenSearch(**client_kwargs(settings, timeout))
 
 
-def build_document_store(settings: Settings, dim: int = 384, *, create_index: bool = False, **overrides: Any):
-    """Haystack's ``OpenSearchDocumentStore`` over the passage index, with our mapping and fail-fast client."""
+def build_passage_store(settings: Settings, dim: int = 384, knn: bool = True, timeout: float | None = None):
+    """Haystack's document store over the passage index.
+
+    It never creates the index (:func:`ensure_indices` does), so ``dim`` and ``knn`` only describe it.
+    """
     try:
         from haystack_integrations.document_stores.opensearch import OpenSearchDocumentStore
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise ImportError("the OpenSearch backend needs opensearch-haystack: pip install opensearch-haystack") from exc
-    _quiet_client_logging()
-    body = passage_index_body(dim)
+    body = passage_index_body(dim, knn)
+    kwargs = client_kwargs(settings, timeout)
     return OpenSearchDocumentStore(
-        hosts=[require_url(settings)],
-        index=settings.opensearch_index,
+        hosts=kwargs.pop("hosts"),
+        index=index_names(settings).passages,
         embedding_dim=dim,
         mappings=body["mappings"],
         settings=body["settings"],
-        create_index=create_index,
-        return_embedding=False,
-        **{**client_options(settings), **overrides},
+        create_index=False,
+        http_auth=None,  # credentials come with the URL, like our own client's
+        **kwargs,
     )
 
 
-def _quiet_client_logging() -> None:
-    # opensearch-py logs every failed request at WARNING with a traceback; we raise BackendUnavailableError
-    # with a clear message instead, so its own log would only print a stack trace beside it.
-    logging.getLogger("opensearch").setLevel(logging.ERROR)
+def _root_cause(exc: BaseException) -> BaseException:
+    """The opensearch-py error behind a Haystack wrapper, if there is one."""
+    from opensearchpy.exceptions import OpenSearchException
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OpenSearchException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
 
 
-@contextmanager
-def translate_errors(settings: Settings, what: str = "request") -> Iterator[None]:
-    """Turn client failures into the domain's errors: unreachable -> BackendUnavailableError, no index -> IndexUnavailableError."""
-    from opensearchpy import exceptions as ose
+def backend_error(exc: BaseException, settings: Settings, index: str | None = None) -> KBError:
+    """Our error for a failed OpenSearch call: what happened, to which server, and what to do."""
+    from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, NotFoundError, SerializationError, TransportError
 
-    url = redact_url(settings.opensearch_url or "")
-    try:
-        yield
-    except ose.ConnectionTimeout as exc:
-        raise BackendUnavailableError(
-            f"OpenSearch at {url} did not answer the {what} within {settings.opensearch_timeout_s:g} s "
-            "(KB_OPENSEARCH_TIMEOUT_S); is the cluster up?"
-        ) from exc
-    except ose.ConnectionError as exc:
-        raise BackendUnavailableError(f"OpenSearch at {url} is unreachable ({_reason(exc)}); check KB_OPENSEARCH_URL and that the cluster is up") from exc
-    except ose.NotFoundError as exc:
-        if _error_type(exc) == "index_not_found_exception":
-            raise IndexUnavailableError(
-                f"OpenSearch at {url} has no index {settings.opensearch_index!r}: build it with `KB_BACKEND=opensearch kb ingest`"
-            ) from exc
-        raise BackendUnavailableError(
-            f"OpenSearch at {url}: {what} failed (404{_detail(exc)}); is KB_OPENSEARCH_URL an OpenSearch endpoint?"
-        ) from exc
-    except ose.TransportError as exc:
-        raise BackendUnavailableError(f"OpenSearch at {url}: {what} failed ({exc.status_code}{_detail(exc)})") from exc
-
-
-def _detail(exc) -> str:
-    reason = _reason(exc).strip(" :")
-    return f": {reason}" if reason and reason != "None" else ""
+    url = safe_url(settings.opensearch_url)
+    root = _root_cause(exc)
+    if isinstance(root, ConnectionTimeout):
+        return BackendUnavailableError(
+            f"OpenSearch at {url} did not answer within {settings.opensearch_timeout_s:g} s (KB_OPENSEARCH_TIMEOUT_S)"
+        )
+    if isinstance(root, ConnectionError):
+        return BackendUnavailableError(
+            f"OpenSearch at {url} is unreachable ({_short(root)}): start it "
+            "(search_api/opensearch/docker-compose.yml) or fix KB_OPENSEARCH_URL"
+        )
+    if isinstance(root, NotFoundError):  # no index, or no status record: never synced
+        name = index or settings.opensearch_index
+        return IndexUnavailableError(
+            f"OpenSearch at {url} has no synced index {name!r}: build it with `KB_BACKEND=opensearch kb ingest`"
+        )
+    if isinstance(root, SerializationError):
+        return BackendUnavailableError(f"{url} did not answer like an OpenSearch server ({_short(root)})")
+    if isinstance(root, TransportError):
+        return BackendUnavailableError(f"OpenSearch at {url} refused the request: {root.status_code} {_reason(root)}")
+    return BackendUnavailableError(f"OpenSearch at {url} failed: {type(exc).__name__}: {exc}")
 
 
-def _error_type(exc) -> str:
-    info = getattr(exc, "info", None)
-    if isinstance(info, dict) and isinstance(info.get("error"), dict):
-        return str(info["error"].get("type", ""))
-    return str(getattr(exc, "error", ""))
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "info", None) or exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "No route to host"):
+        if marker in text:
+            return marker.lower()
+    return text[:160]
 
 
 def _reason(exc) -> str:
-    info = getattr(exc, "info", None)
-    if isinstance(info, dict) and isinstance(info.get("error"), dict):
-        err = info["error"]
-        return f"{err.get('type', '')}: {err.get('reason', '')}"
-    if getattr(exc, "info", None) is not None and not isinstance(exc.info, (str, dict)):
-        inner = exc.info  # the underlying urllib3 error for connection failures
-        return f"{type(inner).__name__}: {inner}".split(" (Caused by")[0][:200]
-    return str(getattr(exc, "error", exc))[:200]
+    info = exc.info if isinstance(exc.info, dict) else {}
+    err = info.get("error")
+    if isinstance(err, dict):
+        return f"{err.get('type')}: {err.get('reason')}"
+    return str(exc.error)[:200]
+
+
+@contextmanager
+def translate_errors(settings: Settings, index: str | None = None) -> Iterator[None]:
+    """Turn any failure of an OpenSearch call into a :class:`BackendUnavailableError` (or a missing-index error)."""
+    try:
+        yield
+    except KBError:
+        raise
+    except Exception as exc:  # opensearch-py, urllib3 and Haystack wrappers all end up here
+        raise backend_error(exc, settings, index) from None
+
+
+def check_server(client, settings: Settings) -> dict:
+    """``GET /`` within the search timeout; fails with a clear message if it is not an OpenSearch server."""
+    info = client.info(request_timeout=settings.opensearch_timeout_s)
+    version = info.get("version", {}) if isinstance(info, dict) else {}
+    if version.get("distribution") != "opensearch":
+        raise BackendUnavailableError(f"{safe_url(settings.opensearch_url)} is not an OpenSearch server: {str(info)[:160]}")
+    return info
+
+
+def has_knn_plugin(client, settings: Settings) -> bool:
+    """Whether the server has the k-NN plugin (osmem-server lists no plugins)."""
+    plugins = client.cat.plugins(format="json", request_timeout=settings.opensearch_timeout_s)
+    return any(p.get("component") == "opensearch-knn" for p in plugins or [])
+
+
+def index_has_knn(mapping: dict) -> bool:
+    """Whether a passage index's mapping makes the embeddings searchable (an HNSW method on ``embedding``)."""
+    for body in mapping.values():
+        props = body.get("mappings", {}).get("properties", {})
+        return "method" in props.get("embedding", {})
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Records
 
 
-def artifact_version(art: DocArtifact) -> str:
-    """Changes whenever what we would index for the document changes: its artifact (file, pipeline) or metadata."""
-    meta = json.dumps(art.meta.to_dict(), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{MAPPING_VERSION}|{art.key}|{meta}".encode()).hexdigest()[:20]
+def passage_document(p: Passage, s: Section, d: DocumentMeta, vector) -> "Document":  # noqa: F821
+    """The Haystack document indexed for one passage."""
+    from haystack import Document
 
-
-def passage_documents(art: DocArtifact) -> list[Document]:
-    """The Haystack Documents indexed for one document's passages: one per passage, with its vector and metadata."""
-    meta = art.meta
-    sections = {s.section_id: s for s in art.sections}
-    year_to = meta.year_to if meta.year_to is not None else meta.year
-    out = []
-    for p, vec in zip(art.passages, art.vectors):
-        s = sections[p.section_id]
-        m: dict[str, Any] = {
+    return Document(
+        id=p.passage_id,
+        content=p.search_text,
+        embedding=[float(x) for x in vector],
+        meta={
+            "passage_id": p.passage_id,
+            "section_id": s.section_id,
+            "doc_id": d.doc_id,
             "body": p.text,
             "context": p.context,
-            "passage_id": p.passage_id,
-            "section_id": p.section_id,
-            "doc_id": p.doc_id,
-            "doc_type": meta.doc_type,
-            "language": meta.language,
+            "ordinal": p.ordinal,
+            "section_ordinal": s.ordinal,
+            "page_start": p.page_start,
+            "page_end": p.page_end,
+            "doc_type": d.doc_type,
+            "language": d.language,
             "members": list(s.members),
             "areas": sorted({t.area for t in s.priority_areas}),
             "areas_stated": sorted({t.area for t in s.priority_areas if t.basis == "stated"}),
-            "ordinal": p.ordinal,
-            "section_ordinal": s.ordinal,
-        }
-        for name, value in (("year", meta.year), ("year_to", year_to), ("page_start", p.page_start), ("page_end", p.page_end)):
-            if value is not None:
-                m[name] = int(value)
-        out.append(Document(id=p.passage_id, content=p.search_text, meta=m, embedding=[float(x) for x in vec]))
-    return out
-
-
-def record_actions(art: DocArtifact, index: str, version: str) -> list[dict[str, Any]]:
-    """Bulk actions for the document's section records and, last, its document record (written = complete)."""
-    actions = [
-        {
-            "_index": index,
-            "_id": f"section:{s.section_id}",
-            "_source": {"kind": "section", "doc_id": s.doc_id, "section_id": s.section_id, "ordinal": s.ordinal, "data": s.to_dict()},
-        }
-        for s in art.sections
-    ]
-    actions.append(
-        {
-            "_index": index,
-            "_id": f"document:{art.meta.doc_id}",
-            "_source": {"kind": "document", "doc_id": art.meta.doc_id, "version": version, "data": art.meta.to_dict()},
-        }
+            # A document covers [year, year_to]; an unknown year matches no year filter (as in the embedded index).
+            "year": d.year,
+            "year_to": (d.year_to if d.year_to is not None else d.year) if d.year is not None else None,
+        },
     )
-    return actions
+
+
+def passage_from_source(src: dict) -> Passage:
+    """The passage back from its indexed record."""
+    return Passage(
+        passage_id=src["passage_id"],
+        section_id=src["section_id"],
+        doc_id=src["doc_id"],
+        ordinal=src.get("ordinal", 0),
+        text=src.get("body", ""),
+        context=src.get("context", ""),
+        page_start=src.get("page_start"),
+        page_end=src.get("page_end"),
+    )
+
+
+def sync_key(meta: DocumentMeta, artifact: str) -> str:
+    """Changes when the file, the pipeline (artifact key), the manifest metadata or our mapping change."""
+    blob = json.dumps([MAPPING_VERSION, artifact, meta.to_dict()], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -315,148 +364,175 @@ class SyncReport:
     """What a sync changed in OpenSearch."""
 
     generation: str = ""
-    indexed: list[str] = field(default_factory=list)  # documents (re-)indexed
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    unchanged: int = 0
     passages_written: int = 0
+    knn: bool = True
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def ensure_indices(client, settings: Settings, dim: int) -> None:
-    """Create both indices if missing; refuse an existing passage index built for another vector size."""
-    index = settings.opensearch_index
-    if client.indices.exists(index=index):
-        mapping = client.indices.get_mapping(index=index)
-        props = next(iter(mapping.values()))["mappings"].get("properties", {})
-        have = props.get("embedding", {}).get("dimension")
-        if have is not None and int(have) != dim:
+def ensure_indices(client, settings: Settings, dim: int, knn: bool | None = None) -> bool:
+    """Create both indices if missing; returns whether the passage index has searchable vectors.
+
+    :param knn: the mapping variant for a new index; default: detected (k-NN plugin present or not).
+    """
+    names = index_names(settings)
+    if client.indices.exists(index=names.passages):
+        mapping = client.indices.get_mapping(index=names.passages)
+        have = next(iter(mapping.values()), {}).get("mappings", {}).get("properties", {}).get("embedding", {})
+        if have.get("dimension") not in (None, dim):
             raise IndexUnavailableError(
-                f"OpenSearch index {index!r} holds {have}-d vectors but the model makes {dim}-d ones: "
-                "delete the index or choose another KB_OPENSEARCH_INDEX, then run `kb ingest` again"
+                f"OpenSearch index {names.passages!r} holds {have.get('dimension')}-d vectors but the model gives {dim}-d: "
+                f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
             )
+        present = index_has_knn(mapping)
     else:
-        client.indices.create(index=index, body=passage_index_body(dim))
-    if not client.indices.exists(index=records_index(settings)):
-        client.indices.create(index=records_index(settings), body=records_index_body())
+        present = has_knn_plugin(client, settings) if knn is None else knn
+        client.indices.create(index=names.passages, body=passage_index_body(dim, present))
+    if not client.indices.exists(index=names.records):
+        client.indices.create(index=names.records, body=records_index_body())
+    return present
 
 
-def indexed_versions(client, settings: Settings) -> dict[str, str]:
-    """doc_id -> version of every document OpenSearch holds, including half-written ones (version "")."""
-    res = client.search(
-        index=records_index(settings),
-        body={"size": 10_000, "query": {"term": {"kind": "document"}}, "_source": ["doc_id", "version"]},
-    )
-    versions = {h["_source"]["doc_id"]: h["_source"].get("version", "") for h in res["hits"]["hits"]}
-    # Passages or sections of a document whose record is missing (a sync cut short) must be found too.
-    for index in (settings.opensearch_index, records_index(settings)):
-        agg = client.search(index=index, body={"size": 0, "aggs": {"docs": {"terms": {"field": "doc_id", "size": 10_000}}}})
-        for b in agg["aggregations"]["docs"]["buckets"]:
-            versions.setdefault(b["key"], "")
-    return versions
+def stored_documents(client, records_index: str) -> dict[str, dict]:
+    """doc_id -> {sha256, sync_key} of the documents OpenSearch holds."""
+    body = {
+        "size": MAX_RESULT_WINDOW,
+        "query": {"term": {"kind": "document"}},
+        "_source": ["doc_id", "sha256", "sync_key"],
+    }
+    hits = client.search(index=records_index, body=body)["hits"]["hits"]
+    return {h["_source"]["doc_id"]: h["_source"] for h in hits}
 
 
 def delete_document(client, settings: Settings, doc_id: str) -> None:
-    """Remove a document's passages, sections and record."""
-    query = {"query": {"term": {"doc_id": doc_id}}}
-    client.delete_by_query(index=records_index(settings), body=query, refresh=False)
-    client.delete_by_query(index=settings.opensearch_index, body=query, refresh=False)
+    """Remove a document's record, sections and passages (record first, so a half-done delete is redone)."""
+    names = index_names(settings)
+    for index in (names.records, names.passages):
+        client.delete_by_query(
+            index=index, body={"query": {"term": {"doc_id": doc_id}}}, refresh=True, conflicts="proceed"
+        )
 
 
-def sync_generation(gen_path: Path, settings: Settings) -> SyncReport:
-    """Make OpenSearch mirror the generation at ``gen_path``: re-index changed documents, delete removed ones.
-
-    Idempotent and resumable: a document's record is written last, so a sync cut short is completed by the next.
-
-    :param gen_path: a generation directory of the embedded index (``index_dir/generations/<name>``).
-    :returns: what changed.
-    :raises BackendUnavailableError: the cluster cannot be reached within ``settings.opensearch_timeout_s``.
-    """
-    from haystack.document_stores.errors import DocumentStoreError
-    from haystack.document_stores.types import DuplicatePolicy
+def _bulk(client, actions: list[dict], what: str) -> None:
     from opensearchpy.helpers import bulk
 
+    if not actions:
+        return
+    _, errors = bulk(client, actions, refresh=False, raise_on_error=False, stats_only=False, max_retries=0)
+    if errors:
+        first = next(iter(errors[0].values()), {})
+        raise BackendUnavailableError(f"OpenSearch refused {len(errors)} records of {what}: {first.get('error')}")
+
+
+def _document_rows(gen: Generation) -> dict[str, int]:
+    return {doc_id: row for row, (doc_id,) in enumerate(gen.db.execute("SELECT doc_id FROM documents ORDER BY row"))}
+
+
+def _load_document(gen: Generation, doc_row: int) -> tuple[list[Section], list[tuple[int, Passage, int]]]:
+    """A document's sections, and its passages as (passage row, passage, section index)."""
+    sections, section_pos = [], {}
+    for srow, data in gen.db.execute("SELECT row, data FROM sections WHERE doc_row=? ORDER BY ordinal", (doc_row,)):
+        section_pos[srow] = len(sections)
+        sections.append(Section.from_dict(json.loads(data)))
+    passages = []
+    if section_pos:
+        marks = ",".join("?" * len(section_pos))
+        q = f"SELECT row, section_row, data FROM passages WHERE section_row IN ({marks}) ORDER BY row"
+        for prow, srow, data in gen.db.execute(q, list(section_pos)):
+            passages.append((prow, Passage.from_dict(json.loads(data)), section_pos[srow]))
+    return sections, passages
+
+
+def _write_document(client, store, settings: Settings, gen: Generation, meta: DocumentMeta, doc_row: int, key: str) -> int:
+    from haystack.document_stores.types import DuplicatePolicy
+
+    names = index_names(settings)
+    sections, passages = _load_document(gen, doc_row)
+    docs = [passage_document(p, sections[si], meta, gen.vectors[prow]) for prow, p, si in passages]
+    for start in range(0, len(docs), 200):  # ~200 passages x 384 floats: a few MB per request
+        try:
+            store.write_documents(docs[start : start + 200], policy=DuplicatePolicy.OVERWRITE, refresh=False)
+        except Exception as exc:
+            from opensearchpy.exceptions import OpenSearchException
+
+            if isinstance(_root_cause(exc), OpenSearchException):
+                raise  # a connection problem: translate_errors names the server
+            # Haystack's bulk report: OpenSearch refused some passages (mapping conflict, size...)
+            raise BackendUnavailableError(f"OpenSearch refused passages of {meta.doc_id!r}: {str(exc)[:300]}") from None
+    actions = [
+        {
+            "_index": names.records,
+            "_id": f"section:{s.section_id}",
+            "_source": {"kind": "section", "doc_id": meta.doc_id, "section_id": s.section_id, "ordinal": s.ordinal, "data": s.to_dict()},
+        }
+        for s in sections
+    ]
+    _bulk(client, actions, f"sections of {meta.doc_id!r}")
+    # The document record goes last: until it exists, the next sync treats the document as not yet mirrored.
+    record = {"kind": "document", "doc_id": meta.doc_id, "sha256": meta.sha256, "sync_key": key, "data": meta.to_dict()}
+    _bulk(client, [{"_index": names.records, "_id": f"document:{meta.doc_id}", "_source": record}], repr(meta.doc_id))
+    return len(docs)
+
+
+def sync_generation(settings: Settings, *, knn: bool | None = None) -> SyncReport:
+    """Make OpenSearch mirror the live generation of the embedded index at ``settings.index_dir``.
+
+    Creates the indices if missing; per document, skips it when the stored ``sha256`` (and sync key: pipeline,
+    metadata, mapping) match, else deletes its passages and records and bulk-writes them anew; deletes
+    documents no longer in the generation. Idempotent: re-running after a failure finishes the job.
+
+    :param knn: mapping variant for a new passage index; default: detected from the server's plugins.
+    :raises BackendUnavailableError: OpenSearch cannot be reached within ``opensearch_timeout_s`` or refuses writes.
+    """
     started = time.perf_counter()
-    gen = Generation(Path(gen_path))
+    gen = open_current(settings.index_dir)
+    names = index_names(settings)
+    report = SyncReport(generation=gen.name)
     try:
-        manifest = gen.manifest
+        client = build_client(settings, timeout=max(settings.opensearch_timeout_s, WRITE_TIMEOUT_S))
+        with translate_errors(settings):
+            check_server(client, settings)  # fail fast (short timeout) before any long write
+            dim = int(gen.manifest["model"]["dim"])
+            report.knn = ensure_indices(client, settings, dim, knn)
+            store = build_passage_store(settings, dim, report.knn, timeout=max(settings.opensearch_timeout_s, WRITE_TIMEOUT_S))
+            stored = stored_documents(client, names.records)
+            rows = _document_rows(gen)
+            documents = gen.documents()
+            for doc_id, info in gen.manifest["documents"].items():
+                meta = documents[doc_id]
+                key = sync_key(meta, info.get("artifact", ""))
+                have = stored.get(doc_id)
+                if have and have.get("sha256") == info["sha256"] and have.get("sync_key") == key:
+                    report.unchanged.append(doc_id)
+                    continue
+                if have:
+                    delete_document(client, settings, doc_id)
+                report.passages_written += _write_document(client, store, settings, gen, meta, rows[doc_id], key)
+                (report.updated if have else report.added).append(doc_id)
+            for doc_id in sorted(set(stored) - set(gen.manifest["documents"])):
+                delete_document(client, settings, doc_id)
+                report.deleted.append(doc_id)
+            status = {
+                "kind": "status",
+                "data": {
+                    "generation": gen.name,
+                    "model": gen.manifest["model"],
+                    "counts": gen.manifest["counts"],
+                    "mapping_version": MAPPING_VERSION,
+                    "knn": report.knn,
+                    "synced": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                },
+            }
+            client.index(index=names.records, id=STATUS_ID, body=status)
+            client.indices.refresh(index=f"{names.passages},{names.records}")
+            store.close()
     finally:
         gen.close()
-    docs_dir = Path(gen_path).parent.parent / "docs"
-    dim = int(manifest["model"]["dim"])
-    report = SyncReport(generation=Path(gen_path).name)
-    client = connect(settings)
-    store = build_document_store(settings, dim, create_index=False)
-    with translate_errors(settings, "sync"):
-        ensure_indices(client, settings, dim)
-        have = indexed_versions(client, settings)
-        for doc_id in sorted(set(have) - set(manifest["documents"])):
-            delete_document(client, settings, doc_id)
-            report.deleted.append(doc_id)
-        for doc_id, info in sorted(manifest["documents"].items()):
-            art_dir = docs_dir / info["artifact"]
-            if not art_dir.is_dir():
-                raise IndexUnavailableError(f"the artifact of {doc_id!r} is missing from {docs_dir}: run `kb ingest` again")
-            art = DocArtifact.load(art_dir)
-            version = artifact_version(art)
-            if have.get(doc_id) == version:
-                report.unchanged += 1
-                continue
-            if doc_id in have:
-                delete_document(client, settings, doc_id)
-            docs = passage_documents(art)
-            try:
-                store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE, refresh=False)
-            except DocumentStoreError as exc:  # some passages were refused (bulk item errors)
-                raise BackendUnavailableError(f"OpenSearch rejected passages of {doc_id!r}: {str(exc)[:500]}") from exc
-            _ok, errors = bulk(client, record_actions(art, records_index(settings), version), refresh=False, raise_on_error=False)
-            if errors:
-                raise BackendUnavailableError(f"OpenSearch rejected records of {doc_id!r}: {str(errors[:2])[:500]}")
-            report.indexed.append(doc_id)
-            report.passages_written += len(docs)
-        status = {
-            "kind": "index",
-            "version": str(MAPPING_VERSION),
-            "data": {
-                "generation": report.generation,
-                "counts": manifest["counts"],
-                "model": manifest["model"],
-                "doc_types": manifest["doc_types"],
-                "languages": manifest["languages"],
-                "members": manifest["members"],
-                "synced": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            },
-        }
-        client.index(index=records_index(settings), id=STATUS_ID, body=status, refresh=False)
-        client.indices.refresh(index=f"{settings.opensearch_index},{records_index(settings)}")
-    store.close()
-    client.close()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m ingest.opensearch_store``: mirror the live embedded generation into OpenSearch."""
-    import sys
-
-    from ingest.errors import KBError
-
-    settings = Settings()
-    try:
-        index_dir = IndexDir(settings.index_dir)
-        with index_dir.lock():
-            gen = open_current(settings.index_dir)
-            path = gen.path
-            gen.close()
-            report = sync_generation(path, settings)
-    except KBError as exc:
-        print(f"opensearch sync: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(report.to_dict(), indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

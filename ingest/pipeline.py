@@ -315,7 +315,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
         from ingest.opensearch_store import sync_generation
 
         t0 = time.perf_counter()
-        sync_generation(final.path, settings)
+        sync_generation(settings)
         report.stage_seconds["opensearch"] = round(time.perf_counter() - t0, 3)
 
 

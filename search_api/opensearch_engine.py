@@ -1,367 +1,424 @@
-"""The OpenSearch engine: the same interface as the embedded engine, answered by an OpenSearch cluster.
+"""The OpenSearch engine: the same interface as ``EmbeddedEngine``, answered by an OpenSearch cluster.
 
-Both legs run in OpenSearch through Haystack's retrievers with the filters inside them (BM25: a ``bool`` filter
-next to the ``match``; k-NN: the filter inside the ``knn`` clause, which the Lucene engine applies during the
-graph search, so k results come back whenever k matching passages exist). The candidates then go through the
-same ``fuse()`` as the embedded engine, so fusion, section collapse and phrase handling are identical.
+Both legs go through Haystack's retrievers (``OpenSearchBM25Retriever``, ``OpenSearchEmbeddingRetriever``)
+with request bodies built here by :func:`build_requests`, filters inside both: a ``bool.filter`` next to the
+BM25 ``match``, and the ``filter`` of the k-NN query itself (efficient filtering), so a filtered query still
+gets k neighbours when k passages match. Their candidates go into the same ``fuse()`` as the embedded
+engine's; OpenSearch's own ``hybrid`` query and normalization pipelines are not used, so fusion, phrase
+boosts and explanations are identical whichever backend answers.
 
-Differences from the embedded engine (see also the README):
+Differences from the embedded engine, by design or by necessity:
 
-* BM25 is Lucene's, over an analyzer built to match ours (same stop words, Snowball English); the tokeniser
-  differs slightly, so scores -- not usually the top results -- can differ.
-* Dense scores: OpenSearch reports ``(1 + cos) / 2`` for ``cosinesimil``; we map them back to ``cos`` so
-  explanations and dense-mode scores read the same. Approximate (HNSW) rather than exact search.
-* Facets are terms aggregations over the filtered result set (BM25 matches plus the dense leg's candidates), with
-  section counts from a ``cardinality`` aggregation: exact below 40,000 distinct sections per bucket.
+* BM25 scores come from Lucene over an analyzer that mirrors ours (``ingest.opensearch_store.ANALYSIS``);
+  only the tokeniser differs, so scores are close but not equal.
+* Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports.
+* Facets are aggregations over the filtered match set (BM25 matches plus the dense leg's hits): ``terms`` per
+  field with a ``cardinality`` of ``section_id`` inside each bucket, so they count sections like the embedded
+  engine. Cardinality is exact below its ``precision_threshold`` (40,000 distinct sections) and approximate
+  above it.
+* Result windows are capped at ``index.max_result_window`` (10,000 passages per leg).
+* On a server without the k-NN plugin (osmem-server in the tests) only ``mode=bm25`` works; dense and
+  hybrid searches raise :class:`BackendUnavailableError` saying so.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 from haystack import Document
 
-from ingest.errors import BackendUnavailableError, IndexUnavailableError, UnknownFilterValueError
+from ingest.errors import BackendUnavailableError, IndexUnavailableError, KBError, UnknownFilterValueError
 from ingest.opensearch_store import (
+    MAX_RESULT_WINDOW,
     STATUS_ID,
-    build_document_store,
-    connect,
-    records_index,
-    redact_url,
-    require_url,
+    build_client,
+    build_passage_store,
+    index_has_knn,
+    index_names,
+    passage_from_source,
+    safe_url,
     translate_errors,
 )
 from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from search_api.filters import SearchFilters, to_haystack_filters
 
-RELOAD_CHECK_S = 1.0  # how stale the document list may be after a sync, as for the embedded index
-MAX_RESULTS = 10_000  # OpenSearch's default index.max_result_window
-SECTION_COUNT_PRECISION = 40_000  # cardinality is exact (in practice) below this many distinct values
+STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
+CARDINALITY_PRECISION = 40_000  # the maximum OpenSearch allows; counts below it are exact
+_SOURCE = {"excludes": ["embedding"]}
 
 
-def bm25_query_template(filtered: bool) -> dict[str, Any]:
-    """The BM25 leg's query for ``OpenSearchBM25Retriever(custom_query=...)``: match on ``content``, filters beside it."""
-    query: dict[str, Any] = {"bool": {"must": [{"match": {"content": {"query": "$query"}}}]}}
-    if filtered:
-        query["bool"]["filter"] = "$filters"
-    return {"query": query}
+# ---------------------------------------------------------------------------------------------------------
+# Request bodies (pure; tests/data/opensearch_golden pins them)
 
 
-def facet_aggregations() -> dict[str, Any]:
-    """Totals and per-value section counts over a result set of passages."""
-    per_section = {"sections": {"cardinality": {"field": "section_id", "precision_threshold": SECTION_COUNT_PRECISION}}}
+def filter_clause(filters: SearchFilters) -> dict | None:
+    """The filters as an OpenSearch query clause (via Haystack's filter syntax), or None for no filter."""
+    from haystack_integrations.document_stores.opensearch.filters import normalize_filters
+
+    hf = to_haystack_filters(filters)
+    return normalize_filters(hf) if hf else None
+
+
+def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
+    """The BM25 leg's body; Haystack's store puts the query text where ``"$query"`` stands."""
+    boolean: dict[str, Any] = {"must": [{"match": {"content": {"query": "$query", "operator": "or"}}}]}
+    clause = filter_clause(filters)
+    if clause:
+        boolean["filter"] = [clause]
+    return {"query": {"bool": boolean}, "size": size, "_source": _SOURCE}
+
+
+def build_knn_request(filters: SearchFilters, k: int) -> dict[str, Any]:
+    """The dense leg's body: filters inside the k-NN query; Haystack's store fills ``"$query_embedding"``."""
+    knn: dict[str, Any] = {"vector": "$query_embedding", "k": k}
+    clause = filter_clause(filters)
+    if clause:
+        knn["filter"] = clause
+    return {"query": {"knn": {"embedding": knn}}, "size": k, "_source": _SOURCE}
+
+
+def build_requests(filters: SearchFilters, depth: int, mode: str) -> dict[str, dict]:
+    """The bodies one search sends, by leg (``bm25``, ``knn``); a hybrid search sends both, fused client-side."""
+    if depth < 1:
+        raise ValueError(f"depth must be > 0, got {depth}")
+    size = min(depth, MAX_RESULT_WINDOW)
+    out = {}
+    if mode != "dense":
+        out["bm25"] = build_bm25_request(filters, size)
+    if mode != "bm25":
+        out["knn"] = build_knn_request(filters, size)
+    return out
+
+
+def _card(field: str) -> dict:
+    return {"cardinality": {"field": field, "precision_threshold": CARDINALITY_PRECISION}}
+
+
+def build_facet_request(match: dict | None, filters: dict | None) -> dict[str, Any]:
+    """Aggregations counting sections per member, area, year and type over a match set (size 0)."""
+    query: dict[str, Any] = {"bool": {}}
+    if match:
+        query["bool"]["must"] = [match]
+    else:
+        query["bool"]["must"] = [{"match_all": {}}]
+    if filters:
+        query["bool"]["filter"] = [filters]
+    per_section = {"sections": _card("section_id")}
     return {
-        "sections": per_section["sections"],
-        "documents": {"cardinality": {"field": "doc_id", "precision_threshold": SECTION_COUNT_PRECISION}},
-        "member": {"terms": {"field": "members", "size": 1000}, "aggs": per_section},
-        "priority_area": {"terms": {"field": "areas", "size": 100}, "aggs": per_section},
-        "year": {"terms": {"field": "year", "size": 1000}, "aggs": per_section},
-        "doc_type": {"terms": {"field": "doc_type", "size": 100}, "aggs": per_section},
+        "size": 0,
+        "query": query,
+        "aggs": {
+            "sections": _card("section_id"),
+            "documents": _card("doc_id"),
+            "member": {"terms": {"field": "members", "size": 1000}, "aggs": per_section},
+            "priority_area": {"terms": {"field": "areas", "size": 100}, "aggs": per_section},
+            "year": {"terms": {"field": "year", "size": 1000}, "aggs": per_section},
+            "doc_type": {"terms": {"field": "doc_type", "size": 100}, "aggs": per_section},
+        },
     }
 
 
-def parse_facets(aggs: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Aggregation results in the embedded engine's shape and order."""
-
-    def buckets(name: str) -> dict[str, int]:
-        return {str(b["key"]): int(b["sections"]["value"]) for b in aggs[name]["buckets"] if b["sections"]["value"]}
-
-    totals = {"sections": int(aggs["sections"]["value"]), "documents": int(aggs["documents"]["value"])}
-    if totals["sections"] == 0:
-        totals["documents"] = 0
-    areas = buckets("priority_area")
-    return totals, {
-        "member": dict(sorted(buckets("member").items(), key=lambda kv: (-kv[1], kv[0]))),
-        "priority_area": {a: areas[a] for a in PRIORITY_AREAS if a in areas},
-        "year": dict(sorted(buckets("year").items(), key=lambda kv: int(kv[0]))),
-        "doc_type": dict(sorted(buckets("doc_type").items())),
-    }
+# ---------------------------------------------------------------------------------------------------------
+# The result set handed back to facets()
 
 
-class ResultSet:
-    """The passages a search matched, for facet counts, standing in for the embedded engine's array of passage rows.
+class ResultSet(np.ndarray):
+    """The candidate passage ids of one search, remembering what produced them.
 
-    It holds the candidate passage ids, and the query that matches the whole result set on the server (BM25 matches
-    under the filters, plus the dense candidates). The searcher narrows a result set with
-    ``rows[np.isin(rows, keys)]`` (quoted phrases); a narrowed set is just the ids it kept.
+    It is a numpy array because the Searcher narrows result sets with ``np.isin`` (quoted phrases); once
+    narrowed, facets count exactly the remaining passages, otherwise the whole filtered match set (every BM25
+    match plus the dense leg's hits), as the embedded engine does.
     """
 
-    def __init__(self, keys: list[str], match: dict[str, Any] | None = None) -> None:
-        self.keys = np.asarray(keys, dtype=object)
-        self.match = match
+    query: str | None
+    filters: dict | None
+    dense_keys: list[str]
+    narrowed: bool
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.keys if dtype is None else self.keys.astype(dtype)
+    @classmethod
+    def build(cls, keys: list[str], query: str | None, filters: dict | None, dense_keys: list[str]) -> ResultSet:
+        out = np.array(list(dict.fromkeys(keys)), dtype=str).view(cls)
+        out.query, out.filters, out.dense_keys, out.narrowed = query, filters, dense_keys, False
+        return out
 
-    def __len__(self) -> int:
-        return len(self.keys)
+    def __array_finalize__(self, obj) -> None:
+        self.query = getattr(obj, "query", None)
+        self.filters = getattr(obj, "filters", None)
+        self.dense_keys = getattr(obj, "dense_keys", [])
+        self.narrowed = getattr(obj, "narrowed", False)
 
-    @property
-    def size(self) -> int:
-        return len(self.keys)
-
-    def __getitem__(self, item) -> ResultSet:
-        return ResultSet(list(np.atleast_1d(self.keys[item])))
-
-    def query(self) -> dict[str, Any]:
-        if self.match is not None:
-            return self.match
-        return {"ids": {"values": [str(k) for k in self.keys]}}
+    def __getitem__(self, item):
+        out = super().__getitem__(item)
+        if isinstance(out, ResultSet):
+            out.narrowed = True
+        return out
 
 
-def _passage(meta: dict[str, Any]) -> Passage:
-    return Passage(
-        passage_id=meta["passage_id"],
-        section_id=meta["section_id"],
-        doc_id=meta["doc_id"],
-        ordinal=int(meta.get("ordinal", 0)),
-        text=meta.get("body", ""),
-        context=meta.get("context", ""),
-        page_start=meta.get("page_start"),
-        page_end=meta.get("page_end"),
-    )
+def _bucket_counts(agg: dict) -> dict[str, int]:
+    return {str(b["key"]): int(b["sections"]["value"]) for b in agg.get("buckets", []) if b["sections"]["value"]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The engine
 
 
 class OpenSearchEngine:
     """The OpenSearch backend behind the Searcher: retrieval legs, facets, hydration and document access.
 
-    Nothing is requested at construction: an unreachable cluster shows in ``info()`` and as
-    ``BackendUnavailableError`` from queries, within ``settings.opensearch_timeout_s``.
-
-    :param settings: ``opensearch_url``, ``opensearch_index``, ``opensearch_timeout_s`` and ``candidates`` are used.
-    :param client_options: extra ``opensearchpy.OpenSearch`` arguments (tests pass a ``connection_class``).
+    Construction does not connect; every call that reaches OpenSearch raises :class:`BackendUnavailableError`
+    within ``settings.opensearch_timeout_s`` when the cluster cannot be reached.
     """
 
     name = "opensearch"
 
-    def __init__(self, settings: Settings, **client_options: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         from haystack_integrations.components.retrievers.opensearch import (
             OpenSearchBM25Retriever,
             OpenSearchEmbeddingRetriever,
         )
 
         self.settings = settings
-        self.url = redact_url(require_url(settings))
-        self.index = settings.opensearch_index
-        self.records = records_index(settings)
-        self.client = connect(settings, **client_options)
-        self.store = build_document_store(settings, create_index=False, **client_options)
+        self.names = index_names(settings)
+        self.client = build_client(settings)
+        self.store = build_passage_store(settings)
         self.bm25 = OpenSearchBM25Retriever(document_store=self.store, top_k=settings.candidates)
-        self.dense = OpenSearchEmbeddingRetriever(document_store=self.store, top_k=settings.candidates, efficient_filtering=True)
+        self.dense = OpenSearchEmbeddingRetriever(document_store=self.store, top_k=settings.candidates)
         self._lock = threading.Lock()
-        self._status: dict[str, Any] | None = None
+        self._status: dict | None = None
         self._checked = 0.0
         self._documents: dict[str, DocumentMeta] | None = None
+        self._knn: bool | None = None
+        self._texts: OrderedDict[str, str] = OrderedDict()  # search text of recent candidates (phrase checks)
 
-    # -- state ------------------------------------------------------------------------------------------------
+    # -- state of the mirror -----------------------------------------------------------------------------
 
-    def status(self, force: bool = False) -> dict[str, Any]:
-        """The sync status record (generation, counts, model), re-read at most once a second."""
+    def status(self) -> dict:
+        """The status record the last sync wrote (generation, counts, model); re-read at most once a second."""
         now = time.monotonic()
-        if force or self._status is None or now - self._checked > RELOAD_CHECK_S:
-            from opensearchpy.exceptions import NotFoundError
+        if self._status is not None and now - self._checked < STATUS_CHECK_S:
+            return self._status
+        with translate_errors(self.settings, self.names.records):
+            got = self.client.get(index=self.names.records, id=STATUS_ID)
+        status = got["_source"]["data"]
+        with self._lock:
+            if self._status is None or status.get("generation") != self._status.get("generation"):
+                self._documents = None  # a new generation was mirrored: reload what we cache
+                self._knn = None
+            self._status, self._checked = status, now
+        return status
 
-            with translate_errors(self.settings, "status request"):
-                try:
-                    res = self.client.get(index=self.records, id=STATUS_ID)
-                except NotFoundError:
-                    raise IndexUnavailableError(
-                        f"OpenSearch at {self.url} has no synced index {self.index!r}: build it with `KB_BACKEND=opensearch kb ingest`"
-                    ) from None
-            status = res["_source"]["data"]
-            with self._lock:
-                if self._status is None or _sync_id(status) != _sync_id(self._status):
-                    self._documents = None
-                self._status, self._checked = status, now
-        return self._status
+    def knn_available(self) -> bool:
+        """Whether the passage index has searchable vectors (an HNSW method in its mapping)."""
+        self.status()
+        if self._knn is None:
+            with translate_errors(self.settings, self.names.passages):
+                self._knn = index_has_knn(self.client.indices.get_mapping(index=self.names.passages))
+        return self._knn
 
-    def _search(self, index: str, body: dict[str, Any], what: str) -> dict[str, Any]:
-        with translate_errors(self.settings, what):
+    def _search(self, index: str, body: dict) -> dict:
+        with translate_errors(self.settings, index):
             return self.client.search(index=index, body=body)
 
-    # -- retrieval --------------------------------------------------------------------------------------------
+    # -- retrieval ---------------------------------------------------------------------------------------
 
     def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[list[Document], list[Document], ResultSet]:
-        """Both legs' candidates, plus the result set (BM25 matches and dense candidates) for facets."""
-        from haystack_integrations.document_stores.opensearch.filters import normalize_filters
-
-        if filters.doc_ids:
-            known = self.documents()
-            for d in filters.doc_ids:
-                if d not in known:
-                    raise UnknownFilterValueError("doc_id", d, list(known))
-        hs_filters = to_haystack_filters(filters)
-        # OpenSearch returns at most index.max_result_window hits (and k-NN k) per request; the searcher's
-        # deepening loop then sees a full page and stops at its own bound.
-        depth = min(depth, MAX_RESULTS)
-        bm25_raw: list[Document] = []
-        dense_raw: list[Document] = []
-        if mode != "dense":
-            with translate_errors(self.settings, "BM25 query"):
-                bm25_raw = self.bm25.run(
-                    query=query, filters=hs_filters, top_k=depth, custom_query=bm25_query_template(hs_filters is not None)
-                )["documents"]
-        if mode != "bm25" and qvec is not None:
-            dense_raw = self._knn(qvec, hs_filters, depth)
-        bm25_docs = [self._candidate(d, group_by, d.score or 0.0) for d in bm25_raw]
-        # cosinesimil scores are (1 + cos) / 2: report cos, as the embedded engine does.
-        dense_docs = [self._candidate(d, group_by, 2.0 * (d.score or 0.0) - 1.0) for d in dense_raw]
-
-        should: list[dict[str, Any]] = []
-        if mode != "dense":
-            should.append({"match": {"content": {"query": query}}})
-        if dense_docs:
-            should.append({"ids": {"values": [d.meta["key"] for d in dense_docs]}})
-        match: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
-        if hs_filters is not None:
-            match["bool"]["filter"] = normalize_filters(hs_filters)
-        keys = list(dict.fromkeys(d.meta["key"] for d in bm25_docs + dense_docs))
-        return bm25_docs, dense_docs, ResultSet(keys, match if should else {"ids": {"values": []}})
-
-    def _knn(self, qvec, hs_filters: dict | None, depth: int) -> list[Document]:
-        from opensearchpy.exceptions import RequestError
-
-        vector = [float(x) for x in np.asarray(qvec, dtype=np.float32).ravel()]
-        with translate_errors(self.settings, "k-NN query"):
-            try:
-                return self.dense.run(query_embedding=vector, filters=hs_filters, top_k=depth)["documents"]
-            except RequestError as exc:  # e.g. no k-NN plugin (osmem-server, a stand-in, answers 400 here)
+        """Both legs' candidates, plus the result set that facets() aggregates over."""
+        self._check_filters(filters)
+        requests = build_requests(filters, depth, mode)
+        bm25_docs: list[Document] = []
+        dense_docs: list[Document] = []
+        if "bm25" in requests:
+            with translate_errors(self.settings, self.names.passages):
+                found = self.bm25.run(query=query, top_k=requests["bm25"]["size"], custom_query=requests["bm25"])
+            bm25_docs = self._candidates(found["documents"], group_by, dense=False)
+        if "knn" in requests and qvec is not None:
+            if not self.knn_available():
                 raise BackendUnavailableError(
-                    f"OpenSearch at {self.url} rejected the k-NN query ({exc.error}): dense and hybrid search need "
-                    "the k-NN plugin on a knn index; use mode=bm25 with this server"
-                ) from exc
+                    f"the OpenSearch index {self.names.passages!r} at {safe_url(self.settings.opensearch_url)} has no "
+                    "searchable vectors (server without the k-NN plugin): use mode=bm25, or ingest into a cluster with k-NN"
+                )
+            vector = [float(x) for x in np.asarray(qvec, dtype=np.float32)]
+            with translate_errors(self.settings, self.names.passages):
+                found = self.dense.run(query_embedding=vector, top_k=requests["knn"]["size"], custom_query=requests["knn"])
+            dense_docs = self._candidates(found["documents"], group_by, dense=True)
+        keys = [d.meta["key"] for d in bm25_docs + dense_docs]
+        rows = ResultSet.build(
+            keys, query if "bm25" in requests else None, filter_clause(filters), [d.meta["key"] for d in dense_docs]
+        )
+        return bm25_docs, dense_docs, rows
 
-    @staticmethod
-    def _candidate(d: Document, group_by: str, score: float) -> Document:
-        meta = dict(d.meta)
-        meta["key"] = d.id
-        meta["group"] = meta["doc_id"] if group_by == "document" else meta["section_id"]
-        return Document(id=d.id, content=d.content, score=float(score), meta=meta)
+    def _candidates(self, found: list[Document], group_by: str, dense: bool) -> list[Document]:
+        out = []
+        with self._lock:
+            for d in found:
+                pid, sid, doc_id = d.meta["passage_id"], d.meta["section_id"], d.meta["doc_id"]
+                # Lucene's cosinesimil score is (1 + cos) / 2; report the cosine like the embedded engine
+                score = 2.0 * float(d.score) - 1.0 if dense else float(d.score)
+                out.append(
+                    Document(
+                        id=pid,
+                        score=score,
+                        meta={"key": pid, "group": doc_id if group_by == "document" else sid, "section_id": sid, "doc_id": doc_id},
+                    )
+                )
+                self._texts[pid] = d.content or ""
+                self._texts.move_to_end(pid)
+            while len(self._texts) > 4 * MAX_RESULT_WINDOW:
+                self._texts.popitem(last=False)
+        return out
 
-    # -- facets -----------------------------------------------------------------------------------------------
+    def _check_filters(self, filters: SearchFilters) -> None:
+        if filters.doc_ids:
+            docs = self.documents()
+            unknown = [d for d in filters.doc_ids if d not in docs]
+            if unknown:
+                raise UnknownFilterValueError("doc_id", unknown[0], list(docs))
 
-    def facets(self, result_set: ResultSet) -> tuple[dict[str, int], dict]:
-        """Section counts by member, area, year and type over the result set, and its section/document totals."""
-        if not isinstance(result_set, ResultSet):
-            result_set = ResultSet(list(np.asarray(result_set)))
-        if result_set.match is None and not len(result_set):
-            return parse_facets(_empty_aggs())
-        body = {"size": 0, "query": result_set.query(), "aggs": facet_aggregations()}
-        return parse_facets(self._search(self.index, body, "facet aggregation")["aggregations"])
+    # -- facets ------------------------------------------------------------------------------------------
+
+    def facets(self, result_rows: ResultSet) -> tuple[dict[str, int], dict]:
+        """Distinct sections and documents of the result set, and section counts by member, area, year, type."""
+        if not isinstance(result_rows, ResultSet):
+            result_rows = ResultSet.build([str(k) for k in result_rows], None, None, [])
+            result_rows.narrowed = True
+        if result_rows.narrowed:
+            if result_rows.size == 0:
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+            body = build_facet_request({"ids": {"values": result_rows.tolist()}}, None)
+        else:
+            should = []
+            if result_rows.query:
+                should.append({"match": {"content": {"query": result_rows.query, "operator": "or"}}})
+            if result_rows.dense_keys:
+                should.append({"ids": {"values": list(result_rows.dense_keys)}})
+            if not should:
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+            body = build_facet_request({"bool": {"should": should, "minimum_should_match": 1}}, result_rows.filters)
+        return self._facets(body)
+
+    def _facets(self, body: dict) -> tuple[dict[str, int], dict]:
+        aggs = self._search(self.names.passages, body)["aggregations"]
+        members = _bucket_counts(aggs["member"])
+        areas = _bucket_counts(aggs["priority_area"])
+        years = _bucket_counts(aggs["year"])
+        types = _bucket_counts(aggs["doc_type"])
+        # The embedded engine's orders: members by count, areas in taxonomy order, years and types ascending.
+        return {"sections": int(aggs["sections"]["value"]), "documents": int(aggs["documents"]["value"])}, {
+            "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "priority_area": {a: areas[a] for a in PRIORITY_AREAS if a in areas},
+            "year": dict(sorted(years.items(), key=lambda kv: int(kv[0]))),
+            "doc_type": dict(sorted(types.items())),
+        }
 
     def all_facets(self) -> tuple[dict[str, int], dict]:
-        body = {"size": 0, "query": {"match_all": {}}, "aggs": facet_aggregations()}
-        return parse_facets(self._search(self.index, body, "facet aggregation")["aggregations"])
+        return self._facets(build_facet_request(None, None))
 
-    # -- hydration and documents ------------------------------------------------------------------------------
+    # -- hydration and documents -------------------------------------------------------------------------
 
     def hydrate(self, hits) -> list[dict]:
-        """Passage, section and document of each hit, for citations."""
+        """Passage, section and document of each hit, in order."""
         if not hits:
             return []
-        section_ids = list(dict.fromkeys(h.document.meta["section_id"] for h in hits))
-        with translate_errors(self.settings, "section lookup"):
-            res = self.client.mget(index=self.records, body={"ids": [f"section:{s}" for s in section_ids]})
-        sections = {
-            d["_source"]["section_id"]: Section.from_dict(d["_source"]["data"]) for d in res["docs"] if d.get("found")
+        pids = [h.key for h in hits]
+        sids = [h.document.meta["section_id"] for h in hits]
+        passages = {
+            h["_id"]: passage_from_source(h["_source"])
+            for h in self._search(
+                self.names.passages, {"size": len(pids), "query": {"ids": {"values": pids}}, "_source": _SOURCE}
+            )["hits"]["hits"]
         }
+        sections = self._sections_by_id(list(dict.fromkeys(sids)))
         docs = self.documents()
         out = []
-        for h in hits:
-            meta = h.document.meta
-            section = sections.get(meta["section_id"])
-            if section is None or meta["doc_id"] not in docs:
-                raise IndexUnavailableError(
-                    f"OpenSearch index {self.index!r} has passage {h.key!r} but not its section or document: "
-                    "re-run `KB_BACKEND=opensearch kb ingest`"
-                )
-            out.append({"passage": _passage(meta), "section": section, "document": docs[meta["doc_id"]]})
+        for pid, sid in zip(pids, sids):
+            if pid not in passages or sid not in sections or sections[sid].doc_id not in docs:
+                raise IndexUnavailableError(f"passage {pid!r} vanished from OpenSearch during the search (a sync ran): retry")
+            out.append({"passage": passages[pid], "section": sections[sid], "document": docs[sections[sid].doc_id]})
         return out
+
+    def _sections_by_id(self, section_ids: list[str]) -> dict[str, Section]:
+        body = {"size": len(section_ids), "query": {"ids": {"values": [f"section:{s}" for s in section_ids]}}}
+        hits = self._search(self.names.records, body)["hits"]["hits"]
+        return {h["_source"]["section_id"]: Section.from_dict(h["_source"]["data"]) for h in hits}
 
     def passage_texts(self, keys: list) -> dict:
         """Searchable text (headings and body) of candidate passages, by key."""
-        out: dict = {}
-        keys = [str(k) for k in keys]
-        for start in range(0, len(keys), MAX_RESULTS):
-            chunk = keys[start : start + MAX_RESULTS]
+        with self._lock:
+            out = {k: self._texts[k] for k in keys if k in self._texts}
+        missing = [k for k in keys if k not in out]
+        for start in range(0, len(missing), MAX_RESULT_WINDOW):
+            chunk = missing[start : start + MAX_RESULT_WINDOW]
             body = {"size": len(chunk), "query": {"ids": {"values": chunk}}, "_source": ["content"]}
-            for h in self._search(self.index, body, "passage lookup")["hits"]["hits"]:
+            for h in self._search(self.names.passages, body)["hits"]["hits"]:
                 out[h["_id"]] = h["_source"].get("content", "")
         return out
 
     def documents(self) -> dict[str, DocumentMeta]:
         self.status()
-        docs = self._documents
-        if docs is None:
-            body = {"size": MAX_RESULTS, "query": {"term": {"kind": "document"}}, "_source": ["data"]}
-            hits = self._search(self.records, body, "document list")["hits"]["hits"]
-            metas = sorted((DocumentMeta.from_dict(h["_source"]["data"]) for h in hits), key=lambda m: m.doc_id)
-            docs = {m.doc_id: m for m in metas}
-            with self._lock:
-                self._documents = docs
+        with self._lock:
+            cached = self._documents
+        if cached is not None:
+            return cached
+        body = {"size": MAX_RESULT_WINDOW, "query": {"term": {"kind": "document"}}, "sort": [{"doc_id": "asc"}]}
+        hits = self._search(self.names.records, body)["hits"]["hits"]
+        docs = {h["_source"]["doc_id"]: DocumentMeta.from_dict(h["_source"]["data"]) for h in hits}
+        with self._lock:
+            self._documents = docs
         return docs
 
     def sections_of(self, doc_id: str) -> list[Section]:
+        if doc_id not in self.documents():
+            return []
         body = {
-            "size": MAX_RESULTS,
+            "size": MAX_RESULT_WINDOW,
             "query": {"bool": {"filter": [{"term": {"kind": "section"}}, {"term": {"doc_id": doc_id}}]}},
-            "_source": ["data"],
+            "sort": [{"ordinal": "asc"}],
         }
-        hits = self._search(self.records, body, "section list")["hits"]["hits"]
-        return sorted((Section.from_dict(h["_source"]["data"]) for h in hits), key=lambda s: s.ordinal)
+        return [Section.from_dict(h["_source"]["data"]) for h in self._search(self.names.records, body)["hits"]["hits"]]
 
     def section_counts(self) -> dict[str, int]:
         body = {
             "size": 0,
             "query": {"term": {"kind": "section"}},
-            "aggs": {"docs": {"terms": {"field": "doc_id", "size": MAX_RESULTS}}},
+            "aggs": {"docs": {"terms": {"field": "doc_id", "size": MAX_RESULT_WINDOW}}},
         }
-        buckets = self._search(self.records, body, "section counts")["aggregations"]["docs"]["buckets"]
-        return {b["key"]: int(b["doc_count"]) for b in sorted(buckets, key=lambda b: b["key"])}
+        aggs = self._search(self.names.records, body)["aggregations"]
+        return {b["key"]: int(b["doc_count"]) for b in aggs["docs"]["buckets"]}
 
     def passages_of(self, section_ids: list[str]) -> dict[str, list[Passage]]:
         if not section_ids:
             return {}
         body = {
-            "size": MAX_RESULTS,
+            "size": MAX_RESULT_WINDOW,
             "query": {"terms": {"section_id": list(section_ids)}},
-            "_source": {"excludes": ["embedding", "content"]},
+            "sort": [{"ordinal": "asc"}],
+            "_source": _SOURCE,
         }
-        hits = self._search(self.index, body, "passage list")["hits"]["hits"]
         out: dict[str, list[Passage]] = {}
-        for p in sorted((_passage(h["_source"]) for h in hits), key=lambda p: p.ordinal):
+        for h in self._search(self.names.passages, body)["hits"]["hits"]:
+            p = passage_from_source(h["_source"])
             out.setdefault(p.section_id, []).append(p)
-        return {s: out[s] for s in section_ids if s in out}
+        return out
 
     def info(self) -> dict:
-        """Backend, cluster, generation mirrored and counts; ``status: unavailable`` with the reason when it is down."""
-        base = {"backend": self.name, "url": self.url, "index": self.index}
+        """What the backend serves, or why it cannot (never raises: the health endpoint reports it)."""
+        base = {"backend": self.name, "url": safe_url(self.settings.opensearch_url), "index": self.names.passages}
         try:
-            status = self.status(force=True)
-        except (BackendUnavailableError, IndexUnavailableError) as exc:
-            return {**base, "status": "unavailable", "error": str(exc)}
+            status = self.status()
+            knn = self.knn_available()
+        except KBError as exc:
+            return {**base, "available": False, "error": str(exc)}
         return {
             **base,
-            "status": "ok",
+            "available": True,
             "generation": status.get("generation"),
             **status.get("counts", {}),
             "model": status.get("model"),
+            "knn": knn,
             "synced": status.get("synced"),
         }
-
-    def close(self) -> None:
-        self.store.close()
-        self.client.close()
-
-
-def _sync_id(status: dict[str, Any]) -> tuple:
-    return status.get("generation"), status.get("synced")
-
-
-def _empty_aggs() -> dict[str, Any]:
-    empty = {"buckets": []}
-    return {"sections": {"value": 0}, "documents": {"value": 0}, "member": empty, "priority_area": empty, "year": empty, "doc_type": empty}
