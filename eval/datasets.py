@@ -1,10 +1,12 @@
-"""BEIR-layout retrieval datasets: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
+"""Evaluation datasets in BEIR layout: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``.
 
-- corpus.jsonl: one JSON object a line, ``{"_id", "text", "title"?, "metadata"?}``.
-- queries.jsonl: one JSON object a line, ``{"_id", "text", ...}``.
-- qrels/<split>.tsv: tab-separated ``query-id, corpus-id, score`` (integer grade); a header row is optional.
+- corpus.jsonl: one ``{"_id", "title", "text", "metadata"?}`` object per line;
+- queries.jsonl: one ``{"_id", "text", "metadata"?}`` object per line (our dev set puts ``category`` and
+  ``filters`` in the metadata);
+- qrels/<split>.tsv: ``query-id <TAB> corpus-id <TAB> score`` per line, header row optional.
 
-Malformed input raises :class:`DatasetError` naming the file and line.
+A malformed line raises :class:`DatasetFormatError` naming ``file:line``; a missing file raises
+:class:`DatasetFileNotFoundError` naming the path.
 """
 
 from __future__ import annotations
@@ -13,192 +15,134 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-DATASET_FILES = ("corpus.jsonl", "queries.jsonl")
+from ingest.errors import KBError
 
 
-class DatasetError(ValueError):
-    """A dataset file is missing a field, malformed, or inconsistent with the others."""
+class DatasetFormatError(KBError, ValueError):
+    """A line of a dataset file cannot be read. ``str(err)`` starts with ``file:line``."""
+
+    def __init__(self, path: Path | str, line: int, detail: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.detail = detail
+        super().__init__(f"{self.path}:{line}: {detail}")
+
+
+class DatasetFileNotFoundError(KBError, FileNotFoundError):
+    """A file the BEIR layout requires is missing. ``str(err)`` names it."""
+
+    def __init__(self, path: Path | str, detail: str = "missing") -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {detail}")
 
 
 @dataclass
 class BeirDataset:
     """A loaded BEIR dataset.
 
-    :param corpus: doc id -> ``{"title": str, "text": str, "metadata": dict}``, in file order.
-    :param queries: query id -> query text (every query in queries.jsonl, not only the split's).
-    :param qrels: query id -> {doc id -> grade} for the split.
+    :param corpus: entry id -> ``{"title", "text", "metadata"}``, in file order.
+    :param queries: query id -> query text.
+    :param qrels: query id -> {entry id -> grade} for the split.
+    :param query_meta: query id -> the query's ``metadata`` object (``{}`` when it has none).
     """
 
-    corpus: dict[str, dict[str, Any]]
+    corpus: dict[str, dict]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
-    split: str = "dev"
-    query_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    query_meta: dict[str, dict] = field(default_factory=dict)
 
 
-def _split_path(dataset_dir: Path, split: str) -> Path:
-    if not split or "/" in split or "\\" in split or split.startswith("."):
-        raise ValueError(f"split must be a plain name like 'dev', got {split!r}")
-    return dataset_dir / "qrels" / f"{split}.tsv"
+def dataset_files(dataset_dir: Path | str, split: str = "dev") -> tuple[Path, Path, Path]:
+    """The corpus, queries and qrels paths of a split; raises if the directory or a file is missing."""
+    root = Path(dataset_dir)
+    if not root.is_dir():
+        raise DatasetFileNotFoundError(root, "no such dataset directory")
+    files = (root / "corpus.jsonl", root / "queries.jsonl", root / "qrels" / f"{split}.tsv")
+    for path in files:
+        if not path.is_file():
+            raise DatasetFileNotFoundError(path, f"missing (a BEIR dataset needs corpus.jsonl, queries.jsonl, qrels/{split}.tsv)")
+    return files
 
 
-def _require(path: Path) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"BEIR dataset file not found: {path}")
-
-
-def _read_jsonl(path: Path):
-    """Yield (line number, object) for each non-blank line."""
-    _require(path)
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+def _read_jsonl(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{n}: invalid JSON ({exc.msg})") from exc
+                raise DatasetFormatError(path, lineno, f"not valid JSON ({exc.msg})") from exc
             if not isinstance(obj, dict):
-                raise DatasetError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
-            yield n, obj
+                raise DatasetFormatError(path, lineno, f"expected a JSON object, got {type(obj).__name__}")
+            for key in required:
+                if key not in obj:
+                    raise DatasetFormatError(path, lineno, f"no {key!r} field")
+            if not isinstance(obj["_id"], (str, int)) or str(obj["_id"]) == "":
+                raise DatasetFormatError(path, lineno, f"'_id' must be a non-empty string, got {obj['_id']!r}")
+            meta = obj.get("metadata")
+            if meta is not None and not isinstance(meta, dict):
+                raise DatasetFormatError(path, lineno, f"'metadata' must be an object, got {type(meta).__name__}")
+            rows.append((lineno, obj))
+    return rows
 
 
-def _field_str(obj: dict, key: str, path: Path, n: int, required: bool) -> str:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise DatasetError(f"{path}:{n}: missing {key!r}")
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "_id":
-        return str(value)  # some BEIR sets write numeric ids
-    if not isinstance(value, str):
-        raise DatasetError(f"{path}:{n}: {key!r} must be a string, got {type(value).__name__}")
-    return value
-
-
-def _id(obj: dict, path: Path, n: int) -> str:
-    doc_id = _field_str(obj, "_id", path, n, required=True)
-    if not doc_id:
-        raise DatasetError(f"{path}:{n}: empty '_id'")
-    return doc_id
-
-
-def _load_corpus(path: Path) -> dict[str, dict[str, Any]]:
-    corpus: dict[str, dict[str, Any]] = {}
-    first_line: dict[str, int] = {}
-    for n, obj in _read_jsonl(path):
-        doc_id = _id(obj, path, n)
-        if doc_id in corpus:
-            raise DatasetError(f"{path}:{n}: duplicate _id {doc_id!r} (first on line {first_line[doc_id]})")
-        metadata = obj.get("metadata") or {}
-        if not isinstance(metadata, dict):
-            raise DatasetError(f"{path}:{n}: 'metadata' must be an object, got {type(metadata).__name__}")
-        corpus[doc_id] = {
-            "title": _field_str(obj, "title", path, n, required=False),
-            "text": _field_str(obj, "text", path, n, required=True),
-            "metadata": metadata,
-        }
-        first_line[doc_id] = n
-    return corpus
-
-
-def _load_queries(path: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    queries: dict[str, str] = {}
-    metadata: dict[str, dict[str, Any]] = {}
-    for n, obj in _read_jsonl(path):
-        qid = _id(obj, path, n)
-        if qid in queries:
-            raise DatasetError(f"{path}:{n}: duplicate query _id {qid!r}")
-        queries[qid] = _field_str(obj, "text", path, n, required=True)
-        if isinstance(obj.get("metadata"), dict):
-            metadata[qid] = obj["metadata"]
-    return queries, metadata
-
-
-def _parse_grade(score: str) -> int | None:
-    """The integer grade in a score column ("1", "2.0"), else None."""
-    try:
-        return int(score)
-    except ValueError:
-        pass
-    try:
-        value = float(score)
-    except ValueError:
-        return None
-    return int(value) if value.is_integer() else None
-
-
-def _load_qrels(path: Path) -> dict[str, dict[str, int]]:
-    _require(path)
+def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
-    first = True
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            cols = [c.strip() for c in line.split("\t")]
+            cols = line.rstrip("\r\n").split("\t")
             if len(cols) != 3:
-                raise DatasetError(
-                    f"{path}:{n}: expected 3 tab-separated columns (query-id, corpus-id, score), got {len(cols)}"
-                )
-            qid, doc_id, score = cols
-            grade = _parse_grade(score)
-            if grade is None:
-                if first:  # a header row such as "query-id corpus-id score"
-                    first = False
-                    continue
-                raise DatasetError(f"{path}:{n}: score must be an integer grade, got {score!r}")
-            first = False
-            if not qid or not doc_id:
-                raise DatasetError(f"{path}:{n}: empty query-id or corpus-id")
-            judged = qrels.setdefault(qid, {})
-            if judged.get(doc_id, grade) != grade:
-                raise DatasetError(f"{path}:{n}: ({qid!r}, {doc_id!r}) judged twice with different scores")
-            judged[doc_id] = grade
+                raise DatasetFormatError(path, lineno, f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(cols)}")
+            qid, did, grade = (c.strip() for c in cols)
+            try:
+                score = int(grade)
+            except ValueError:
+                if lineno == 1 and not grade.lstrip("-").isdigit():
+                    continue  # header row ("query-id corpus-id score")
+                raise DatasetFormatError(path, lineno, f"score must be an integer, got {grade!r}") from None
+            if not qid or not did:
+                raise DatasetFormatError(path, lineno, "empty query-id or corpus-id")
+            qrels.setdefault(qid, {})[did] = score
     return qrels
 
 
-def _check_references(qrels: dict[str, dict[str, int]], corpus: dict, queries: dict, path: Path) -> None:
-    # A judgement on a doc or query that does not exist would silently lower every score: refuse it.
-    for qid, judged in qrels.items():
-        if qid not in queries:
-            raise DatasetError(f"{path}: query-id {qid!r} is not in queries.jsonl")
-        for doc_id in judged:
-            if doc_id not in corpus:
-                raise DatasetError(f"{path}: corpus-id {doc_id!r} (query {qid!r}) is not in corpus.jsonl")
+def load_beir(dataset_dir: Path | str, split: str = "dev") -> BeirDataset:
+    """Load a BEIR dataset's corpus, queries and the judgements of one split.
 
-
-def load_beir(dataset_dir: str | Path, split: str = "dev") -> BeirDataset:
-    """Load a BEIR-layout dataset directory.
-
-    :param dataset_dir: the directory holding corpus.jsonl, queries.jsonl and qrels/.
-    :param split: which qrels file to read, ``qrels/<split>.tsv``.
-    :raises FileNotFoundError: if a file is missing.
-    :raises DatasetError: on malformed lines, duplicate ids, or qrels naming unknown queries or docs.
+    :raises DatasetFileNotFoundError: a required file is missing.
+    :raises DatasetFormatError: a line is malformed, or an id is repeated (names ``file:line``).
     """
-    root = Path(dataset_dir)
-    qrels_path = _split_path(root, split)
-    for path in (root / "corpus.jsonl", root / "queries.jsonl", qrels_path):
-        _require(path)
-    corpus = _load_corpus(root / "corpus.jsonl")
-    queries, query_metadata = _load_queries(root / "queries.jsonl")
-    qrels = _load_qrels(qrels_path)
-    _check_references(qrels, corpus, queries, qrels_path)
-    return BeirDataset(corpus=corpus, queries=queries, qrels=qrels, split=split, query_metadata=query_metadata)
+    corpus_path, queries_path, qrels_path = dataset_files(dataset_dir, split)
+    corpus: dict[str, dict] = {}
+    for lineno, obj in _read_jsonl(corpus_path, ("_id", "text")):
+        cid = str(obj["_id"])
+        if cid in corpus:
+            raise DatasetFormatError(corpus_path, lineno, f"duplicate _id {cid!r}")
+        corpus[cid] = {"title": obj.get("title") or "", "text": obj.get("text") or "", "metadata": obj.get("metadata") or {}}
+    queries: dict[str, str] = {}
+    query_meta: dict[str, dict] = {}
+    for lineno, obj in _read_jsonl(queries_path, ("_id", "text")):
+        qid = str(obj["_id"])
+        if qid in queries:
+            raise DatasetFormatError(queries_path, lineno, f"duplicate _id {qid!r}")
+        if not isinstance(obj["text"], str):
+            raise DatasetFormatError(queries_path, lineno, f"'text' must be a string, got {type(obj['text']).__name__}")
+        queries[qid] = obj["text"]
+        query_meta[qid] = obj.get("metadata") or {}
+    qrels = _read_qrels(qrels_path)
+    return BeirDataset(corpus=corpus, queries=queries, qrels=qrels, query_meta=query_meta)
 
 
-def dataset_hash(dataset_dir: str | Path, split: str = "dev") -> str:
-    """sha256 (hex) over the bytes of corpus.jsonl, queries.jsonl and qrels/<split>.tsv: a key for caches."""
-    root = Path(dataset_dir)
+def dataset_hash(dataset_dir: Path | str, split: str = "dev") -> str:
+    """sha256 over the bytes of the split's three files (corpus, queries, qrels), in that order."""
     h = hashlib.sha256()
-    for rel, path in [(name, root / name) for name in DATASET_FILES] + [(f"qrels/{split}.tsv", _split_path(root, split))]:
-        _require(path)
-        h.update(rel.encode() + b"\0")
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        h.update(b"\0")
+    for path in dataset_files(dataset_dir, split):
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
