@@ -1,0 +1,223 @@
+"""Request and response models of the HTTP API: they shape the JSON and document it at ``/docs``.
+
+The searcher returns plain dicts; these models describe them (and drop nothing: they mirror its keys).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ingest.schema import DocumentMeta, Section
+
+
+class Citation(BaseModel):
+    """Everything needed to quote a passage: document, section, pages, a formatted string and a permalink."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    year: int | None
+    section_id: str
+    section_number: str | None
+    section_title: str
+    heading_path: list[str]
+    page_start: int | None
+    page_end: int | None
+    text: str = Field(description="Formatted citation: title, section designation, pages")
+    permalink: str
+
+
+class AreaTagOut(BaseModel):
+    area: str
+    label: str
+    basis: Literal["stated", "inferred"]
+    evidence: str = Field("", description="For inferred tags: the words that suggested the area")
+
+
+class LegExplanation(BaseModel):
+    rank: int | None
+    score: float | None
+
+
+class Explanation(BaseModel):
+    """Why a result matched: its rank and score in each leg and the fused score."""
+
+    bm25: LegExplanation
+    dense: LegExplanation
+    fused: float
+    method: str
+    phrase_match: bool
+
+
+class DocumentFacts(BaseModel):
+    doc_type: str
+    year: int | None
+    year_to: int | None
+    language: str
+    jurisdiction: str | None
+
+
+class SearchResult(BaseModel):
+    rank: int
+    score: float
+    doc_id: str
+    section_id: str
+    passage_id: str
+    text: str = Field(description="The passage, an exact slice of the cited section's text")
+    highlights: list[list[int]] = Field(description="[start, end) character spans in text of matched words")
+    heading_highlights: list[list[list[int]]]
+    citation: Citation
+    members: list[str]
+    priority_areas: list[AreaTagOut]
+    document: DocumentFacts
+    explanation: Explanation
+    matched_passages: int
+
+
+Facets = dict[str, dict[str, int]]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    group_by: str
+    filters: dict
+    total: int = Field(description="Sections (or documents) matching in all; results is one page of them")
+    offset: int
+    top_k: int
+    results: list[SearchResult]
+    facets: Facets = Field(description="Counts by member, priority_area, year and doc_type over the whole result set")
+    timing_ms: dict[str, float]
+
+
+class PrecedentResponse(SearchResponse):
+    draft_chunks: int = Field(description="Chunks of about 200 tokens the draft was embedded in (1 = as a whole)")
+
+
+class PrecedentRequest(BaseModel):
+    """A draft clause to find precedents for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The draft clause or provision, as pasted")
+    member: list[str] = Field(default_factory=list, description="Only these members' texts (any of them)")
+    doc_type: list[str] = Field(default_factory=list, description="Only these document types")
+    area: list[str] = Field(default_factory=list, description="Only sections in these priority areas")
+    top_k: int = Field(10, ge=1)
+
+
+class CompareRow(BaseModel):
+    member: str
+    results: list[SearchResult] = Field(description="The member's best sections; empty when nothing matched")
+
+
+class CompareResponse(BaseModel):
+    query: str
+    mode: str
+    filters: dict
+    per_member: int
+    rows: list[CompareRow]
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    doc_type: str
+    members: list[str]
+    jurisdiction: str | None
+    year: int | None
+    year_to: int | None
+    language: str
+    pages: int | None
+    sections: int
+    inferred_fields: list[str]
+
+
+class DocumentList(BaseModel):
+    total: int
+    documents: list[DocumentSummary]
+    counts: dict[str, dict[str, int]] = Field(description="Documents by doc_type, member and year")
+
+
+class SectionOut(BaseModel):
+    section_id: str
+    path: str
+    number: str | None
+    title: str
+    heading_path: list[str]
+    kind: str
+    level: int
+    parent_id: str | None
+    ordinal: int
+    page_start: int | None
+    page_end: int | None
+    text: str
+    members: list[str]
+    attributes: dict[str, str]
+    priority_areas: list[AreaTagOut]
+
+
+class DocumentDetail(BaseModel):
+    document: dict = Field(description="The document's metadata")
+    sections: list[SectionOut] = Field(description="The section tree in document order (level and parent_id give nesting)")
+
+
+class SectionDetail(BaseModel):
+    document: dict
+    section: SectionOut
+    previous: list[SectionOut]
+    next: list[SectionOut]
+    citation: Citation
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    backend: str | None = None
+    generation: str | None = None
+    documents: int | None = None
+    sections: int | None = None
+    passages: int | None = None
+    model: dict | None = None
+    detail: str | None = None
+
+
+class FileFailureOut(BaseModel):
+    path: str
+    error: str
+    kind: str
+
+
+class WriteReport(BaseModel):
+    """What an upload or delete did (the ingest report's shape)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    documents: int
+    sections: int
+    passages: int
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    deleted: list[str]
+    failed: list[FileFailureOut]
+    generation: str | None
+    seconds: float
+
+
+def section_out(section: Section) -> dict:
+    """A section as the API shows it (area tags with labels)."""
+    from search_api.searcher import area_tags
+
+    d = section.to_dict()
+    d.pop("doc_id", None)
+    d["priority_areas"] = area_tags(section)
+    return d
+
+
+def document_out(doc: DocumentMeta) -> dict:
+    d = doc.to_dict()
+    d.pop("path", None)  # server file layout is not the reader's business; the id is the handle
+    return d
