@@ -1,101 +1,113 @@
-"""Helpers for the OpenSearch tests: an osmem-server process, a real-corpus slice ingested into both backends,
-and a connection that records requests instead of sending them.
+"""Fixtures for the OpenSearch tests: an osmem-server process and a real-corpus slice mirrored into it.
 
-osmem-server is a stand-in: no real OpenSearch can run on this machine (every launcher downloads the server at
-run time, and there is no container engine). It imitates OpenSearch's index, bulk, BM25, filter, aggregation and
-delete-by-query APIs on bleve, but rejects k-NN and hybrid queries (400). So the BM25/filter/bulk/delete paths are
-tested against it for real, the k-NN and hybrid request bodies only as golden JSON, and a real cluster only when
-``KB_OPENSEARCH_URL`` is set (tests/realcluster/).
+osmem-server stands in for OpenSearch because no real OpenSearch can run here (every launcher downloads the
+server at run time and there is no container engine). It imitates index creation, bulk, BM25 ``match``,
+filters, aggregations, ``delete_by_query`` and ``count``, and answers 400 to k-NN queries, search pipelines
+and hybrid queries. So the BM25, filter, facet, bulk and delete paths are tested against it for real, the
+k-NN and hybrid request bodies as golden JSON only, and a real cluster in tests/realcluster/ when
+``KB_OPENSEARCH_URL`` is set.
+
+Test modules import the fixtures by name (``from opensearch_support import osmem_url, synced_slice``). Both
+fixtures memoise their state per process, so the two modules that import them share one server and one
+ingest of the slice (the real model embeds it once).
 """
 
 from __future__ import annotations
 
-import json
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-from opensearchpy import Connection
+import pytest
 
 from ingest.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
-GOLDEN = Path(__file__).parent / "data" / "opensearch_golden"
 
-# The documents of conftest's corpus_slice plus the smuggling protocol, ingested from the corpus itself
-# (its manifest supplies the metadata); explicit files, so nothing else in the corpus is touched.
+# The documents of conftest's ``corpus_slice``, ingested straight from the read-only corpus (its manifest gives
+# the metadata). The fixture is session-wide because embedding the slice is the slow part; tests that change the
+# index work on their own generations built from these artifacts (no re-embedding) or their own OpenSearch index.
 SLICE_FILES = [
     CORPUS / "bali_process/bp_2018_strategy_for_cooperation_update.txt",
     CORPUS / "international/un_trafficking_protocol_2000_en.md",
-    CORPUS / "international/un_smuggling_protocol_2000_en.md",
     CORPUS / "laws/us_8usc_1324_bringing_in_harboring_aliens.md",
     CORPUS / "laws/lk_act_30_2005_saarc_trafficking_convention.pdf",
 ]
+SLICE_INDEX = "kb-slice"
+
+_STATE: dict[str, object] = {}
 
 
-def start_osmem():
-    """A fresh osmem-server on a free port (Japanese analysis off: we index English and Malay)."""
-    from osmem_server import OsmemServer
-
-    return OsmemServer.start(japanese=False, addr="127.0.0.1:0")
-
-
-def ingest_slice(index_dir: Path, url: str, index: str, embedder, files: list[Path] | None = None) -> Settings:
-    """Ingest the slice with ``backend="opensearch"``: the embedded index is written and mirrored by the ingest hook."""
-    from ingest.pipeline import ingest
-
-    settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=url, opensearch_index=index)
-    report = ingest(files or SLICE_FILES, settings, embedder=embedder)
-    assert report.ok, report.failed
-    assert "opensearch" in report.stage_seconds
-    return settings
-
-
-def free_closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    import socket
-
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-class RecordingConnection(Connection):
-    """Records every request the client would send and answers like an empty cluster, so request bodies can be
-    compared with golden files without a server. Subclass per test so each has its own ``log``."""
+def start_osmem() -> tuple[subprocess.Popen, str]:
+    """osmem-server on a free port, Japanese analysis off; returns the process and its URL once it answers."""
+    from osmem_server import resolve_binary
 
-    log: list[dict]
-
-    def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
-        decoded = json.loads(body) if body else None
-        self.log.append({"method": method, "path": url.split("?")[0], "body": decoded})
-        if method == "HEAD":
-            return 200, {}, ""
-        if url.endswith("/_mapping"):
-            index = url.strip("/").split("/")[0]
-            return 200, {}, json.dumps({index: {"mappings": {"properties": {}}}})
-        data: dict = {"took": 0, "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}}
-        if decoded and "aggs" in decoded:
-            data["aggregations"] = {
-                name: ({"value": 0} if "cardinality" in agg else {"buckets": []}) for name, agg in decoded["aggs"].items()
-            }
-        return 200, {}, json.dumps(data)
-
-
-def recording_connection() -> type[RecordingConnection]:
-    return type("Recorder", (RecordingConnection,), {"log": []})
+    port = free_port()
+    proc = subprocess.Popen(
+        [resolve_binary(), "--addr", f"127.0.0.1:{port}", "--no-ja", "--no-stdin-watch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1).read()
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"osmem-server did not start on {url}") from None
+            time.sleep(0.05)
 
 
-def searches(log: list[dict]) -> list[dict]:
-    """The search requests of a recorded log, as stored in the golden files."""
-    return [{"method": r["method"], "path": r["path"], "body": r["body"]} for r in log if r["path"].endswith("/_search")]
+@pytest.fixture(scope="session")
+def osmem_url():
+    """URL of one osmem-server for the session (terminated at teardown)."""
+    if "osmem" not in _STATE:
+        _STATE["osmem"] = start_osmem()
+    proc, url = _STATE["osmem"]
+    yield url
+    if _STATE.pop("osmem", None):
+        proc.terminate()
+        proc.wait(timeout=5)
 
 
-def check_golden(name: str, actual: object, update: bool = False) -> None:
-    """Compare with ``tests/data/opensearch_golden/<name>.json`` (rewrite it when ``update``)."""
-    path = GOLDEN / f"{name}.json"
-    if update or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(actual, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        if not update:
-            raise AssertionError(f"{path} did not exist and was written; check it and run again")
-    expected = json.loads(path.read_text("utf-8"))
-    assert json.loads(json.dumps(actual)) == expected, f"request differs from {path}"
+@dataclass
+class SyncedSlice:
+    """The slice in an embedded index and mirrored into osmem by the ingest hook."""
+
+    embedded: Settings  # backend=embedded over the local index
+    opensearch: Settings  # backend=opensearch over the same index, mirrored into SLICE_INDEX
+    report: object  # the IngestReport of the ingest that synced
+
+
+@pytest.fixture(scope="session")
+def synced_slice(tmp_path_factory, embedder, osmem_url) -> SyncedSlice:
+    """The corpus slice ingested with ``KB_BACKEND=opensearch``: local index written, then mirrored by the hook."""
+    if "slice" not in _STATE:
+        from ingest.pipeline import ingest
+
+        index_dir = tmp_path_factory.mktemp("opensearch-slice")
+        os_settings = Settings(
+            index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url, opensearch_index=SLICE_INDEX
+        )
+        report = ingest(SLICE_FILES, os_settings, embedder=embedder)
+        assert report.ok, report.failed
+        _STATE["slice"] = SyncedSlice(Settings(index_dir=index_dir), os_settings, report)
+    return _STATE["slice"]
+
+
+def closed_port_url() -> str:
+    """A URL nothing listens on (connection refused at once)."""
+    return f"http://127.0.0.1:{free_port()}"
+
