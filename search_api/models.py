@@ -157,6 +157,7 @@ class SectionOut(BaseModel):
     members: list[str]
     attributes: dict[str, str]
     priority_areas: list[AreaTagOut]
+    citation: str | None = Field(None, description="Formatted citation of the section (title, designation, pages)")
 
 
 class DocumentDetail(BaseModel):
@@ -207,13 +208,15 @@ class WriteReport(BaseModel):
     seconds: float
 
 
-def section_out(section: Section) -> dict:
-    """A section as the API shows it (area tags with labels)."""
+def section_out(section: Section, doc: DocumentMeta | None = None) -> dict:
+    """A section as the API shows it: area tags with labels, and its citation string when the document is given."""
+    from ingest.schema import format_citation
     from search_api.searcher import area_tags
 
     d = section.to_dict()
     d.pop("doc_id", None)
     d["priority_areas"] = area_tags(section)
+    d["citation"] = format_citation(doc, section) if doc is not None else None
     return d
 
 

@@ -203,7 +203,7 @@ def build_router(settings: Settings) -> APIRouter:
     @read.get("/documents/{doc_id}", response_model=DocumentDetail, tags=["documents"], summary="A document and its section tree")
     def get_document(searcher: SearcherDep, doc_id: str) -> dict:
         doc, sections = searcher.document(_check_doc_id(doc_id))
-        return {"document": document_out(doc), "sections": [section_out(s) for s in sections]}
+        return {"document": document_out(doc), "sections": [section_out(s, doc) for s in sections]}
 
     @read.get("/documents/{doc_id}/sections/{section_id}", response_model=SectionDetail, tags=["documents"], summary="A section with its neighbours")
     def get_section(searcher: SearcherDep, doc_id: str, section_id: str, neighbours: Annotated[int, Query(ge=0, le=5)] = 1) -> dict:
@@ -213,9 +213,9 @@ def build_router(settings: Settings) -> APIRouter:
         out = searcher.section(doc_id, section_id, neighbours=neighbours)
         return {
             "document": document_out(out["document"]),
-            "section": section_out(out["section"]),
-            "previous": [section_out(s) for s in out["previous"]],
-            "next": [section_out(s) for s in out["next"]],
+            "section": section_out(out["section"], out["document"]),
+            "previous": [section_out(s, out["document"]) for s in out["previous"]],
+            "next": [section_out(s, out["document"]) for s in out["next"]],
             "citation": out["citation"],
         }
 
