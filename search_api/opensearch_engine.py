@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from haystack import Document
 
-from ingest.errors import BackendUnavailableError, IndexUnavailableError, KBError, UnknownFilterValueError
+from ingest.errors import BackendUnavailableError, IndexUnavailableError, UnknownFilterValueError
 from ingest.opensearch_store import (
     MAX_RESULT_WINDOW,
     STATUS_ID,
@@ -405,20 +405,25 @@ class OpenSearchEngine:
             out.setdefault(p.section_id, []).append(p)
         return out
 
+    def refresh(self) -> None:
+        """Re-read the mirrored generation on the next call (the API calls this after its own writes)."""
+        with self._lock:
+            self._checked = 0.0
+
     def info(self) -> dict:
-        """What the backend serves, or why it cannot (never raises: the health endpoint reports it)."""
-        base = {"backend": self.name, "url": safe_url(self.settings.opensearch_url), "index": self.names.passages}
-        try:
-            status = self.status()
-            knn = self.knn_available()
-        except KBError as exc:
-            return {**base, "available": False, "error": str(exc)}
+        """What the backend serves.
+
+        :raises BackendUnavailableError: the cluster cannot be reached (the health endpoint answers 503 with the message).
+        :raises IndexUnavailableError: the indices were never synced.
+        """
+        status = self.status()
         return {
-            **base,
-            "available": True,
+            "backend": self.name,
+            "url": safe_url(self.settings.opensearch_url),
+            "index": self.names.passages,
             "generation": status.get("generation"),
             **status.get("counts", {}),
             "model": status.get("model"),
-            "knn": knn,
+            "knn": self.knn_available(),
             "synced": status.get("synced"),
         }

@@ -43,7 +43,7 @@ def cluster(tmp_path_factory, embedder) -> Settings:
 
 def test_the_cluster_has_knn_and_the_synced_generation(cluster, embedder):
     info = Searcher(cluster, embedder=embedder).engine.info()
-    assert info["available"] and info["knn"] is True and info["documents"] == 4
+    assert info["knn"] is True and info["documents"] == 4
 
 
 def test_filtered_knn_returns_k_results_when_k_match(cluster, embedder):
