@@ -129,3 +129,9 @@ def test_document_list_and_tree_are_the_same(backend, synced_slice):
         assert [s.section_id for s in engine.sections_of(doc_id)] == [s.section_id for s in reference.sections_of(doc_id)]
     sid = "un-trafficking-protocol-2000:ch-ii.art-6"
     assert engine.passages_of([sid]) == reference.passages_of([sid])
+
+
+def test_quoted_phrase_narrows_results_and_facets_alike(backend):
+    out = backend.search('"seizure and forfeiture"', top_k=50)
+    assert [r["section_id"] for r in out["results"]] == ["us-8-usc-1324:title-8.ch-12.s-1324.b"]
+    assert out["total"] == 1 and out["facets"]["doc_type"] == {"law": 1}
