@@ -574,10 +574,10 @@ def infer_document_meta(path: Path, text: str, corpus_root: Path | None = None) 
     stem = re.sub(r"[_\s]+", " ", path.stem).strip()
     inferred = ["doc_id", "title", "doc_type", "language"]
 
-    title = _front_matter_title(head) or _law_title(head) or _title_block(head) or stem or "Untitled"
-    doc_type = _doc_type(title, stem, head)
-    if doc_type != "law" and (law_title := _law_title(head)) and _title_block(head) is None:
-        title = law_title
+    front, block, law_title = _front_matter_title(head), _title_block(head), _law_title(head)
+    doc_type = _doc_type(front or block or law_title or stem, stem, head)
+    # a law's own citation beats its cover lines; anyone else's citation is not the document's title
+    title = (front or (law_title if doc_type == "law" else None) or block or stem or "Untitled")
 
     jurisdiction = _jurisdiction(head) if doc_type == "law" else None
     year = year_to = None
