@@ -90,7 +90,7 @@ def require_write(request: Request, settings: Annotated[Settings, Depends(get_se
 
 
 def _invalid(loc: list[str], msg: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{"loc": loc, "msg": msg, "type": "value_error"}])
+    return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
 def _check_doc_id(doc_id: str) -> str:
