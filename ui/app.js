@@ -376,7 +376,7 @@ async function renderSearch(params) {
   const from = data.offset + 1;
   const to = data.offset + data.results.length;
   clear($("search-summary")).append(el("p", {},
-    data.total ? `${data.total} matching sections; showing ${from}-${to}.` : "No matching sections. Try fewer filters or other words."));
+    data.total ? `${data.total} matching section${data.total === 1 ? "" : "s"}; showing ${from === to ? from : `${from}-${to}`}.` : "No matching sections. Try fewer filters or other words."));
   for (const r of data.results) results.append(resultItem(r));
   $("search-tools").hidden = !data.results.length;
   if (data.total > PAGE_SIZE) {

@@ -1,0 +1,268 @@
+"""The web UI in headless Chromium against a real uvicorn server: search, filters, reader, compare, copy,
+precedents, export, and hostile document text that must stay text."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ingest.schema import DocumentMeta
+from ingest.settings import Settings
+from search_api.app import create_app
+from search_api.searcher import Searcher
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ART3 = "un-trafficking-protocol-2000:ch-i.art-3"
+PAYLOAD = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1">'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(settings: Settings, searcher: Searcher) -> Iterator[str]:
+    """A real uvicorn server on a free port in a thread; yields its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, searcher=searcher), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(indexed_corpus, searcher) -> Iterator[str]:
+    with serving(indexed_corpus, searcher) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def test_search_filter_and_open_the_reader(page, base_url, artifacts_dir):
+    page.goto(base_url + "/")
+    page.keyboard.press("/")  # "/" focuses the search box
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("non-punishment of trafficking victims")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .result")
+    assert "q=non-punishment" in page.url
+    first = page.locator("#results .result").first
+    assert first.locator("mark").count() > 0  # matched words highlighted
+    assert first.locator(".citation cite").inner_text().strip()
+    page.screenshot(path=str(artifacts_dir / "ui-search-1280.png"), full_page=True)
+
+    # a member filter with its facet count
+    option = page.locator("#f-member .option", has=page.locator("input[value='Malaysia']"))
+    count = int(option.locator(".count").inner_text())
+    assert count > 0
+    option.locator("label").click()
+    page.wait_for_url("**member=Malaysia**")
+    page.wait_for_function("document.querySelector('#search-summary').textContent.includes('matching section')")
+    assert page.locator("#search-summary").inner_text().startswith(f"{count} matching section")
+    metas = page.locator("#results .result .meta").all_inner_texts()
+    assert metas and all("Malaysia" in m for m in metas)
+
+    # reload restores the filtered view from the URL
+    page.reload()
+    page.wait_for_selector("#results .result")
+    assert page.locator("#f-member input[value='Malaysia']").is_checked()
+    assert page.input_value("#q") == "non-punishment of trafficking victims"
+
+    # "why this matched" shows both legs
+    why = page.locator("#results .result .why").first
+    why.locator("summary").click()
+    assert "BM25" in why.inner_text() and "dense" in why.inner_text()
+
+    # open the reader at the section
+    link = page.locator("#results .result .result-title a").first
+    section_id = page.locator("#results .result").first.get_attribute("data-section-id")
+    link.click()
+    page.wait_for_selector(".doc-section.current")
+    assert page.locator(".doc-section.current").get_attribute("id") == section_id
+    assert "/read/" in page.url
+
+
+def test_reader_link_is_stable_and_shareable(page, base_url, artifacts_dir):
+    page.goto(f"{base_url}/read/un-trafficking-protocol-2000#{ART3}")
+    page.wait_for_selector(".doc-section.current")
+    current = page.locator(".doc-section.current")
+    assert current.get_attribute("id") == ART3
+    assert "Article 3 Use of terms" in current.locator(".section-title").inner_text()
+    assert current.is_visible()
+    top = page.evaluate(f"document.getElementById({json.dumps(ART3)}).getBoundingClientRect().top")
+    assert 0 <= top < 200  # scrolled to the section
+    page.screenshot(path=str(artifacts_dir / "ui-reader-1280.png"))
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(artifacts_dir / "ui-reader-375.png"))
+
+
+def test_copy_citation_puts_it_on_the_clipboard(page, base_url):
+    page.goto(base_url + "/?q=debt+bondage")
+    page.wait_for_selector("#results .result")
+    cite = page.locator("#results .result .citation cite").first.inner_text()
+    button = page.locator("#results .result button.copy").first
+    button.click()
+    page.wait_for_function("document.querySelector('#results .result button.copy').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(cite)
+    assert "/read/" in copied
+
+
+def test_compare_two_members(page, base_url, artifacts_dir):
+    page.goto(base_url + "/?view=compare")
+    page.wait_for_selector("#c-member input[value='Malaysia']")
+    page.fill("#cq", "penalties for trafficking children")
+    page.check("#c-member input[value='Malaysia']")
+    page.check("#c-member input[value='Philippines']")
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_selector("table.matrix tbody tr")
+    rows = page.locator("table.matrix tbody tr")
+    assert rows.count() == 2
+    assert [rows.nth(i).get_attribute("data-member") for i in range(2)] == ["Malaysia", "Philippines"]
+    for i in range(2):
+        assert rows.nth(i).locator("td cite").count() >= 1
+    assert "member=Malaysia" in page.url and "member=Philippines" in page.url
+    page.screenshot(path=str(artifacts_dir / "ui-compare-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(artifacts_dir / "ui-compare-375.png"))
+
+
+def test_precedent_search_and_json_export(page, base_url, artifacts_dir):
+    page.goto(base_url + "/?view=precedents")
+    page.fill(
+        "#draft",
+        "Trafficking means recruiting, moving, hiding or receiving a person by threats, force, deception or abuse "
+        "of a position of vulnerability, in order to exploit them, including forced labour, slavery and removal of organs.",
+    )
+    page.click("#prec-form button[type=submit]")
+    page.wait_for_selector("#prec-results .result")
+    ids = [page.locator("#prec-results .result").nth(i).get_attribute("data-section-id") for i in range(5)]
+    assert ART3 in ids
+    page.screenshot(path=str(artifacts_dir / "ui-precedents-1280.png"))
+    with page.expect_download() as info:
+        page.click("#prec-export-json")
+    download = info.value
+    assert download.suggested_filename.endswith(".json")
+    data = json.loads(Path(download.path()).read_text("utf-8"))
+    assert [r["section_id"] for r in data["results"]][:5] == ids
+
+
+def test_search_exports_csv_and_json(page, base_url):
+    page.goto(base_url + "/?q=debt+bondage&doc_type=law")
+    page.wait_for_selector("#results .result")
+    with page.expect_download() as info:
+        page.click("#export-json")
+    data = json.loads(Path(info.value.path()).read_text("utf-8"))
+    assert data["query"] == "debt bondage" and data["filters"]["doc_types"] == ["law"]
+    assert all(r["citation"]["text"] for r in data["results"])
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    csv_text = Path(info.value.path()).read_text("utf-8")
+    assert csv_text.startswith('"rank","score","citation"')
+    assert len(csv_text.strip().splitlines()) >= len(data["results"]) + 1
+
+
+def test_mobile_layout_has_no_horizontal_scroll(browser, base_url, artifacts_dir):
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    pg = context.new_page()
+    pg.goto(base_url + "/?q=non-punishment+of+trafficking+victims")
+    pg.wait_for_selector("#results .result")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+    pg.screenshot(path=str(artifacts_dir / "ui-search-375.png"))
+    pg.goto(base_url + "/?view=compare&q=penalties+for+trafficking+children&member=Malaysia&member=Philippines")
+    pg.wait_for_selector("table.matrix tbody tr")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()
+
+
+# -- hostile text ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory, embedder) -> Iterator[str]:
+    """A separate index holding one document whose title and text carry markup that would run if inserted as HTML."""
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("hostile")
+    doc = root / "harbour_markup_act_2031.txt"
+    # The loader strips tags and "__" from body text but decodes entities: these come out as live-looking markup.
+    doc.write_text(
+        "Harbour Markup Act 2031\n\nSection 1 Markup\n\n"
+        "The quokkaville clause: &lt;script&gt;window.pwned=1&lt;/script&gt; and "
+        '&lt;img src=x onerror="window.pwned=1"&gt; must show as text.\n',
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=root / "index")
+    meta = DocumentMeta(doc_id="harbour-markup-act", path=str(doc), title=f"Harbour Markup Act {PAYLOAD}", doc_type="law", year=2031)
+    report = ingest([doc], settings, embedder=embedder, metas={doc.resolve(): meta})
+    assert report.ok, report.failed
+    with serving(settings, Searcher(settings, embedder=embedder)) as url:
+        yield url
+
+
+def test_document_markup_is_shown_as_text_and_never_runs(browser, hostile_url, artifacts_dir):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.goto(hostile_url + "/?q=quokkaville+clause")
+    pg.wait_for_selector("#results .result")
+    result = pg.locator("#results .result").first
+    assert "<script>window.pwned=1</script>" in result.locator(".passage").inner_text()
+    assert PAYLOAD in result.locator(".doc-title").inner_text()
+    assert PAYLOAD in result.locator(".citation cite").inner_text()
+    assert pg.locator("#results script, #results img").count() == 0
+    pg.screenshot(path=str(artifacts_dir / "ui-hostile-text-1280.png"))
+    result.locator(".result-title a").click()
+    pg.wait_for_selector(".doc-section.current")
+    assert PAYLOAD in pg.locator("#read-title").inner_text()
+    assert "<img src=x" in pg.locator(".doc-section.current").inner_text()
+    assert pg.locator("#view-read script, #view-read img").count() == 0
+    pg.wait_for_timeout(300)  # give any injected handler (img onerror) the chance to fire
+    assert pg.evaluate("typeof window.__pwned") == "undefined"
+    assert pg.evaluate("typeof window.pwned") == "undefined"
+    context.close()
