@@ -505,7 +505,7 @@ def sweep(rep: Report, tag: str, bm_s: np.ndarray, de_s: np.ndarray, norms=NORMS
     return keys
 
 
-def run_study(data_dir: Path, dense_path: bool = False, bm25_only: bool = False) -> Report:
+def run_study(data_dir: Path, dense_path: bool = False, bm25_only: bool = False, bf16: bool = False) -> Report:
     st = load_study(data_dir)
     rep = Report(st)
     rep.note(f"{len(st.qids)} judged dev queries: half A {st.halves['A'].sum()}, half B {st.halves['B'].sum()}; "
@@ -578,8 +578,8 @@ def run_study(data_dir: Path, dense_path: bool = False, bm25_only: bool = False)
     rep.section("Dense all-MiniLM-L6-v2 (cosine: normalised embeddings, dot product)")
     dense = {}
     for dtype in ("fp32", "bf16"):
-        if dtype == "bf16" and not (CACHE / "obliqa_minilm_bf16.npy").exists():
-            rep.note("bf16 passage embeddings not cached yet: bf16 rows skipped")
+        if dtype == "bf16" and not bf16 and not (CACHE / "obliqa_minilm_bf16.npy").exists():
+            rep.note("bf16 passage embeddings not cached (run with --bf16 to encode them): bf16 rows skipped")
             continue
         p = cached_embeddings(f"obliqa_minilm_{dtype}", st.texts, dtype)
         q = cached_embeddings(f"obliqa_minilm_queries_{dtype}", st.qtexts, dtype)
@@ -696,6 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="ObliQA in BEIR layout")
     ap.add_argument("--dense-path", action="store_true", help="also embed passages with their heading path (slow)")
+    ap.add_argument("--bf16", action="store_true", help="encode the passages with the bf16 model too (slow)")
     ap.add_argument("--bm25-only", action="store_true", help="stop after the BM25 sweeps")
     ap.add_argument("--timings", action="store_true", help="only measure ms/query of the chosen BM25 setting")
     args = ap.parse_args(argv)
@@ -704,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = json.loads((OUT / "chosen_bm25.json").read_text("utf-8"))
         print(json.dumps({"bm25": cfg, **timings(args.data, cfg)}, indent=1))
         return 0
-    run_study(args.data, dense_path=args.dense_path, bm25_only=args.bm25_only)
+    run_study(args.data, dense_path=args.dense_path, bm25_only=args.bm25_only, bf16=args.bf16)
     print(f"\nstudy done in {time.perf_counter() - t0:.0f} s; tables in {OUT / 'tables.md'}")
     return 0
 
