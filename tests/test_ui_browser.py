@@ -4,6 +4,7 @@ precedents, export, and hostile document text that must stay text."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from ingest.schema import DocumentMeta
 from ingest.settings import Settings
@@ -103,8 +105,8 @@ def test_search_filter_and_open_the_reader(page, base_url, artifacts_dir):
     assert count > 0
     option.locator("label").click()
     page.wait_for_url("**member=Malaysia**")
-    page.wait_for_function("document.querySelector('#search-summary').textContent.includes('matching section')")
-    assert page.locator("#search-summary").inner_text().startswith(f"{count} matching section")
+    # Locator waits, not wait_for_function: the UI's CSP forbids eval, which a string predicate needs.
+    expect(page.locator("#search-summary")).to_have_text(re.compile(rf"^\s*{count} matching section"))
     metas = page.locator("#results .result .meta").all_inner_texts()
     assert metas and all("Malaysia" in m for m in metas)
 
@@ -148,7 +150,7 @@ def test_copy_citation_puts_it_on_the_clipboard(page, base_url):
     cite = page.locator("#results .result .citation cite").first.inner_text()
     button = page.locator("#results .result button.copy").first
     button.click()
-    page.wait_for_function("document.querySelector('#results .result button.copy').textContent === 'Copied'")
+    expect(page.locator("#results .result button.copy").first).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(cite)
     assert "/read/" in copied
