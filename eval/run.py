@@ -2,7 +2,7 @@
 
 Each corpus entry becomes one section (its title as heading), cut into passages and embedded by the
 same code as ingest; the built index is cached under ``var/eval-cache/`` by the dataset's content hash
-and the pipeline fingerprint, so re-running an evaluation costs only the queries.
+and the passage fingerprint (schema, passage splitter, model), so re-running an evaluation costs only the queries.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from eval.datasets import BeirDataset, dataset_hash, load_beir
 from eval.metrics import evaluate
 from ingest.embedder import Embedder
 from ingest.passages import load_tokenizer, split_passages
-from ingest.pipeline import pipeline_fingerprint
+from ingest.pipeline import passage_fingerprint
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT, Settings
+from ingest.text import bm25_config
 from ingest.stores import DocArtifact, IndexDir, write_generation
 from search_api.engine import EmbeddedEngine
 from search_api.searcher import Searcher, SearchRequest
@@ -57,11 +58,16 @@ def corpus_sections(ds: BeirDataset) -> tuple[DocumentMeta, list[Section], list[
 def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder: Embedder, log=print) -> tuple[Settings, list[str]]:
     """Build (or reuse) the index of a BEIR corpus; returns settings pointing at it and the section -> entry id map."""
     ds = load_beir(dataset_dir, split)
-    key = f"{dataset_hash(dataset_dir, split)[:16]}-{pipeline_fingerprint(settings, embedder.info())}"
+    key = f"{dataset_hash(dataset_dir, split)[:16]}-{passage_fingerprint(settings, embedder.info())}"
     root = EVAL_CACHE / key
     ids_path = root / "entry_ids.json"
     index_settings = settings.model_copy(update={"index_dir": root / "index"})
-    if ids_path.exists() and IndexDir(root / "index").current_name():
+    cached = IndexDir(root / "index")
+    if ids_path.exists() and (name := cached.current_name()):
+        manifest = json.loads((cached.generations / name / "manifest.json").read_text("utf-8"))
+        if manifest.get("bm25") != bm25_config():  # the analyzer changed: same passages and vectors, new BM25
+            log("rebuilding the cached index's BM25 with the current analyzer")
+            write_generation(cached, [DocArtifact.load(cached.docs / "beir")], embedder.info())
         return index_settings, json.loads(ids_path.read_text("utf-8"))
     meta, sections, ids = corpus_sections(ds)
     tokenizer = load_tokenizer(str(settings.resolved_model_path()))

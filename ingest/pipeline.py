@@ -22,7 +22,7 @@ from ingest.passages import load_tokenizer, split_passages
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section, slugify
 from ingest.settings import PROJECT_ROOT, Settings
 from ingest.stores import DocArtifact, IndexDir, artifact_key, write_generation
-from ingest.text import BM25_PARAMS
+from ingest.text import bm25_config
 
 # Files in a corpus directory that describe documents rather than being documents.
 NON_DOCUMENT_FILES = {MANIFEST_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gitkeep"}
@@ -70,6 +70,17 @@ def pipeline_fingerprint(settings: Settings, model_info: dict) -> str:
     h = hashlib.sha256(f"{SCHEMA_VERSION}|{sorted(model_info.items())}|{settings.max_passage_tokens}".encode())
     here = Path(__file__).parent
     for name in _FINGERPRINT_MODULES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def passage_fingerprint(settings: Settings, model_info: dict) -> str:
+    """Changes whenever something that shapes given sections' passages and vectors changes: the schema, the
+    passage splitter, the model and the passage budget (not the loaders, splitter or metadata, which eval
+    corpora given as sections never go through)."""
+    h = hashlib.sha256(f"{SCHEMA_VERSION}|{sorted(model_info.items())}|{settings.max_passage_tokens}".encode())
+    here = Path(__file__).parent
+    for name in ("schema.py", "passages.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -291,7 +302,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
 
     # 4. A new generation only when something changed (or the index settings did).
     t0 = time.perf_counter()
-    index_settings_changed = current is None or current.manifest.get("model") != model_info or current.manifest.get("bm25") != BM25_PARAMS
+    index_settings_changed = current is None or current.manifest.get("model") != model_info or current.manifest.get("bm25") != bm25_config()
     if pending or report.deleted or index_settings_changed:
         for doc_id in list(artifacts):
             if artifacts[doc_id] is None:

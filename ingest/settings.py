@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = 0.4
     rrf_k: int = 60
-    candidates: int = 100
+    candidates: int = 100  # passages each leg hands to fusion
+    normalization: Literal["zscore", "minmax"] = "zscore"  # of each leg's scores, for convex fusion
+    norm_depth: int = 1000  # z-score statistics are taken over each leg's top norm_depth passages
 
     # API
     api_token: str | None = Field(default=None, description="Token for upload/delete; none set: those endpoints are off")

@@ -35,7 +35,7 @@ import numpy as np
 
 from ingest.errors import IndexLockedError, IndexUnavailableError
 from ingest.schema import PRIORITY_AREAS, SCHEMA_VERSION, DocumentMeta, Passage, Section
-from ingest.text import tokenize_for_bm25, BM25_PARAMS
+from ingest.text import BM25_PARAMS, bm25_config, tokenize_for_bm25
 
 AREA_IDS = list(PRIORITY_AREAS)  # bit i = area i stated; bit 8 + i = area i inferred
 UNKNOWN_YEAR = -1
@@ -298,7 +298,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         "schema_version": SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": model_info,
-        "bm25": BM25_PARAMS,
+        "bm25": bm25_config(),
         "counts": {"documents": len(documents), "sections": len(sections), "passages": n},
         "doc_types": doc_types,
         "languages": languages,

@@ -18,6 +18,7 @@ from ingest.errors import UnknownFilterValueError
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
 from ingest.text import analyze
 from search_api.filters import SearchFilters
+from search_api.fusion import LegStats, attach_stats
 
 RELOAD_CHECK_S = 1.0
 
@@ -118,6 +119,12 @@ def _top(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarra
     return (order if rows is None else rows[order]), scores[order]
 
 
+def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by: str) -> list[Document]:
+    """The first ``k`` of a leg's top passages as candidates, carrying the statistics of all of them."""
+    stats = LegStats.of(scores)
+    return attach_stats(_candidates(gen, rows[:k], scores[:k], group_by), stats)
+
+
 def _candidates(gen: Generation, rows: np.ndarray, scores: np.ndarray, group_by: str) -> list[Document]:
     # Gather the columns with one fancy index each: element-wise np.memmap indexing costs ~20 us a row.
     secs = np.asarray(gen.cols["p_section"])[rows].tolist()
@@ -181,9 +188,10 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
 class EmbeddedBM25Retriever:
     """BM25 leg over the embedded index (bm25s), filters applied before top-k."""
 
-    def __init__(self, index: LiveIndex, top_k: int = 100) -> None:
+    def __init__(self, index: LiveIndex, top_k: int = 100, norm_depth: int = 1000) -> None:
         self.index = index
         self.top_k = top_k
+        self.norm_depth = norm_depth
 
     @component.output_types(documents=list[Document], matched=int)
     def run(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
@@ -191,24 +199,27 @@ class EmbeddedBM25Retriever:
         mask = self.index.mask(gen, filters or SearchFilters())
         scores = bm25_scores(gen, query, mask)
         positive = np.flatnonzero(scores > 0)
-        rows, top = _top(scores[positive], positive, top_k or self.top_k)
-        return {"documents": _candidates(gen, rows, top, group_by), "matched": int(positive.size)}
+        k = top_k or self.top_k
+        rows, top = _top(scores[positive], positive, max(k, self.norm_depth))
+        return {"documents": _leg(gen, rows, top, k, group_by), "matched": int(positive.size)}
 
 
 @component
 class EmbeddedEmbeddingRetriever:
     """Dense leg over the embedded index: exact cosine search with numpy, filters applied before top-k."""
 
-    def __init__(self, index: LiveIndex, top_k: int = 100) -> None:
+    def __init__(self, index: LiveIndex, top_k: int = 100, norm_depth: int = 1000) -> None:
         self.index = index
         self.top_k = top_k
+        self.norm_depth = norm_depth
 
     @component.output_types(documents=list[Document])
     def run(self, query_embedding: list[float], filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
         gen = self.index.get()
         mask = self.index.mask(gen, filters or SearchFilters())
-        rows, scores = dense_top(gen, np.asarray(query_embedding, dtype=np.float32), mask, top_k or self.top_k)
-        return {"documents": _candidates(gen, rows, scores, group_by)}
+        k = top_k or self.top_k
+        rows, scores = dense_top(gen, np.asarray(query_embedding, dtype=np.float32), mask, max(k, self.norm_depth))
+        return {"documents": _leg(gen, rows, scores, k, group_by)}
 
 
 def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
@@ -271,10 +282,11 @@ class EmbeddedEngine:
 
     name = "embedded"
 
-    def __init__(self, index_root: Path, candidates: int = 100) -> None:
+    def __init__(self, index_root: Path, candidates: int = 100, norm_depth: int = 1000) -> None:
         self.live = LiveIndex(index_root)
-        self.bm25 = EmbeddedBM25Retriever(self.live, top_k=candidates)
-        self.dense = EmbeddedEmbeddingRetriever(self.live, top_k=candidates)
+        self.norm_depth = norm_depth
+        self.bm25 = EmbeddedBM25Retriever(self.live, top_k=candidates, norm_depth=norm_depth)
+        self.dense = EmbeddedEmbeddingRetriever(self.live, top_k=candidates, norm_depth=norm_depth)
 
     def generation(self) -> Generation:
         return self.live.get()
@@ -292,13 +304,13 @@ class EmbeddedEngine:
         if mode != "dense":
             scores = bm25_scores(gen, query, mask)
             positive = np.flatnonzero(scores > 0)
-            rows, top = _top(scores[positive], positive, depth)
-            bm25_docs = _candidates(gen, rows, top, group_by)
+            rows, top = _top(scores[positive], positive, max(depth, self.norm_depth))
+            bm25_docs = _leg(gen, rows, top, depth, group_by)
             result_rows.append(positive)
         if mode != "bm25" and qvec is not None:
-            rows, top = dense_top(gen, qvec, mask, depth)
-            dense_docs = _candidates(gen, rows, top, group_by)
-            result_rows.append(rows)
+            rows, top = dense_top(gen, qvec, mask, max(depth, self.norm_depth))
+            dense_docs = _leg(gen, rows, top, depth, group_by)
+            result_rows.append(rows[:depth])
         return bm25_docs, dense_docs, _union_sorted(result_rows, gen.n_passages)
 
     def facets(self, result_rows: np.ndarray) -> tuple[dict[str, int], dict]:

@@ -47,7 +47,8 @@ class Explanation(BaseModel):
     bm25: LegExplanation
     dense: LegExplanation
     fused: float
-    method: str
+    method: str = Field(description="convex, rrf, bm25 or dense")
+    normalization: str | None = Field(None, description="for convex fusion: zscore or minmax")
     phrase_match: bool
 
 

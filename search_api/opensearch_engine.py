@@ -46,6 +46,7 @@ from ingest.opensearch_store import (
 from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from search_api.filters import SearchFilters, to_haystack_filters
+from search_api.fusion import LegStats, attach_stats
 
 STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
 CARDINALITY_PRECISION = 40_000  # the maximum OpenSearch allows; counts below it are exact
@@ -229,13 +230,15 @@ class OpenSearchEngine:
     def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[list[Document], list[Document], ResultSet]:
         """Both legs' candidates, plus the result set that facets() aggregates over."""
         self._check_filters(filters)
-        requests = build_requests(filters, depth, mode)
+        # Each leg fetches its top norm_depth passages for the z-score statistics (as the embedded engine does)
+        # and hands the first ``depth`` to fusion.
+        requests = build_requests(filters, max(depth, self.settings.norm_depth), mode)
         bm25_docs: list[Document] = []
         dense_docs: list[Document] = []
         if "bm25" in requests:
             with translate_errors(self.settings, self.names.passages):
                 found = self.bm25.run(query=query, top_k=requests["bm25"]["size"], custom_query=requests["bm25"])
-            bm25_docs = self._candidates(found["documents"], group_by, dense=False)
+            bm25_docs = self._leg(found["documents"], depth, group_by, dense=False)
         if "knn" in requests and qvec is not None:
             if not self.knn_available():
                 raise BackendUnavailableError(
@@ -245,12 +248,18 @@ class OpenSearchEngine:
             vector = [float(x) for x in np.asarray(qvec, dtype=np.float32)]
             with translate_errors(self.settings, self.names.passages):
                 found = self.dense.run(query_embedding=vector, top_k=requests["knn"]["size"], custom_query=requests["knn"])
-            dense_docs = self._candidates(found["documents"], group_by, dense=True)
+            dense_docs = self._leg(found["documents"], depth, group_by, dense=True)
         keys = [d.meta["key"] for d in bm25_docs + dense_docs]
         rows = ResultSet.build(
             keys, query if "bm25" in requests else None, filter_clause(filters), [d.meta["key"] for d in dense_docs]
         )
         return bm25_docs, dense_docs, rows
+
+    def _leg(self, found: list[Document], depth: int, group_by: str, dense: bool) -> list[Document]:
+        """The first ``depth`` hits as candidates, carrying the score statistics of all the leg fetched."""
+        cands = self._candidates(found, group_by, dense)
+        stats = LegStats.of(np.array([d.score for d in cands], dtype=np.float64))
+        return attach_stats(cands[:depth], stats)
 
     def _candidates(self, found: list[Document], group_by: str, dense: bool) -> list[Document]:
         out = []

@@ -123,7 +123,7 @@ class Searcher:
         self.settings = settings
         self.engine = engine or build_engine(settings)
         self.embedder = embedder or Embedder(settings)
-        self.joiner = SectionFusionJoiner(settings.fusion, settings.dense_weight, settings.rrf_k)
+        self.joiner = SectionFusionJoiner(settings.fusion, settings.dense_weight, settings.rrf_k, settings.normalization)
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
@@ -319,7 +319,7 @@ def build_engine(settings: Settings):
         return OpenSearchEngine(settings)
     from search_api.engine import EmbeddedEngine
 
-    return EmbeddedEngine(settings.index_dir, candidates=settings.candidates)
+    return EmbeddedEngine(settings.index_dir, candidates=settings.candidates, norm_depth=settings.norm_depth)
 
 
 def build_search_pipeline(searcher: Searcher) -> Pipeline:
@@ -332,9 +332,10 @@ def build_search_pipeline(searcher: Searcher) -> Pipeline:
     _, text_embedder = searcher.embedder._components()
     p = Pipeline()
     p.add_component("query_embedder", text_embedder)
-    p.add_component("bm25", EmbeddedBM25Retriever(searcher.engine.live, top_k=searcher.settings.candidates))
-    p.add_component("dense", EmbeddedEmbeddingRetriever(searcher.engine.live, top_k=searcher.settings.candidates))
-    p.add_component("fusion", SectionFusionJoiner(searcher.settings.fusion, searcher.settings.dense_weight, searcher.settings.rrf_k))
+    st = searcher.settings
+    p.add_component("bm25", EmbeddedBM25Retriever(searcher.engine.live, top_k=st.candidates, norm_depth=st.norm_depth))
+    p.add_component("dense", EmbeddedEmbeddingRetriever(searcher.engine.live, top_k=st.candidates, norm_depth=st.norm_depth))
+    p.add_component("fusion", SectionFusionJoiner(st.fusion, st.dense_weight, st.rrf_k, st.normalization))
     p.connect("query_embedder.embedding", "dense.query_embedding")
     p.connect("bm25.documents", "fusion.bm25_documents")
     p.connect("dense.documents", "fusion.dense_documents")

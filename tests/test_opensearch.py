@@ -81,7 +81,8 @@ def test_engine_sends_the_golden_knn_body_through_haystacks_retriever(synced_sli
 
     sent = []
     monkeypatch.setattr(OpenSearchDocumentStore, "_search_documents", lambda self, body: sent.append(body) or [])
-    engine = OpenSearchEngine(synced_slice.opensearch)
+    # Each leg fetches max(depth, norm_depth) hits (z-score statistics); the golden body was built for 100.
+    engine = OpenSearchEngine(synced_slice.opensearch.model_copy(update={"norm_depth": 100}))
     monkeypatch.setattr(engine, "knn_available", lambda: True)  # osmem has no k-NN; only the body is checked
     qvec = np.linspace(-1, 1, 384, dtype=np.float32)
     engine.retrieve("border", qvec, build_filters(**FILTERED), 100, "section", "dense")

@@ -168,3 +168,45 @@ def test_the_search_runs_as_a_haystack_pipeline(searcher):
     result = pipeline.run({"query_embedder": {"text": "forced labour"}, "bm25": {"query": "forced labour"}})
     hits = result["fusion"]["hits"]
     assert hits and hits[0].score >= hits[-1].score
+
+
+def _cands(scores: dict[str, float]) -> list:
+    from haystack import Document
+
+    return [Document(id=k, score=v, meta={"key": k, "group": k}) for k, v in scores.items()]
+
+
+def test_zscore_fusion_standardises_each_leg_and_gives_a_missing_passage_the_floor():
+    import numpy as np
+
+    from search_api.fusion import LegStats, attach_stats, fuse
+
+    bm25 = {"a": 12.0, "b": 9.0, "c": 3.0}
+    dense = {"b": 0.61, "c": 0.60, "d": 0.20}
+    hits = {h.key: h for h in fuse(_cands(bm25), _cands(dense), dense_weight=0.4)}
+    zb = LegStats.of(np.array(list(bm25.values())))
+    zd = LegStats.of(np.array(list(dense.values())))
+    assert hits["a"].score == pytest.approx(0.6 * zb.z(12.0) + 0.4 * zd.z(0.20))  # not in the dense leg: its floor
+    assert hits["d"].score == pytest.approx(0.6 * zb.z(3.0) + 0.4 * zd.z(0.20))
+    assert hits["b"].explanation.normalization == "zscore"
+
+    # Statistics handed over by the retriever (its top 1,000) win over the candidates' own.
+    wide = LegStats(mean=5.0, std=2.0, floor=1.0, depth=1000)
+    hits = {h.key: h for h in fuse(attach_stats(_cands(bm25), wide), [], mode="bm25")}
+    assert hits["a"].score == 12.0  # a single leg ranks by its raw score
+    fused = fuse(attach_stats(_cands(bm25), wide), _cands(dense), dense_weight=0.0)
+    assert fused[0].score == pytest.approx((12.0 - 5.0) / 2.0)
+
+
+def test_a_verbatim_phrase_match_ranks_first_whatever_its_fused_score():
+    from search_api.fusion import fuse
+
+    hits = fuse(_cands({"a": 12.0, "b": 1.0}), _cands({"a": 0.9, "b": 0.1}), phrase_keys={"b"})
+    assert [h.key for h in hits] == ["b", "a"] and hits[0].explanation.phrase
+
+
+def test_the_analyzer_keeps_designations_and_compounds_whole():
+    from ingest.text import analyze
+
+    terms = analyze("Rule \u200e3.2.1 on cross-border AML/TFS controls")
+    assert {"3.2.1", "cross-border", "aml/tfs", "rule", "control"} <= set(terms)
