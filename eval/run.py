@@ -22,8 +22,7 @@ from ingest.passages import load_tokenizer, split_passages
 from ingest.pipeline import passage_fingerprint
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT, Settings
-from ingest.text import bm25_config
-from ingest.stores import DocArtifact, IndexDir, write_generation
+from ingest.stores import DocArtifact, IndexDir, built_with_other_code, write_generation
 from search_api.engine import EmbeddedEngine
 from search_api.searcher import Searcher, SearchRequest
 
@@ -65,8 +64,8 @@ def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder
     cached = IndexDir(root / "index")
     if ids_path.exists() and (name := cached.current_name()):
         manifest = json.loads((cached.generations / name / "manifest.json").read_text("utf-8"))
-        if manifest.get("bm25") != bm25_config():  # the analyzer changed: same passages and vectors, new BM25
-            log("rebuilding the cached index's BM25 with the current analyzer")
+        if built_with_other_code(manifest):  # same passages and vectors, another analyzer or vector storage
+            log("rewriting the cached index for the current analyzer and vector storage")
             write_generation(cached, [DocArtifact.load(cached.docs / "beir")], embedder.info())
         return index_settings, json.loads(ids_path.read_text("utf-8"))
     meta, sections, ids = corpus_sections(ds)

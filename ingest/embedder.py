@@ -92,17 +92,39 @@ class Embedder:
         query thread whose torch intra-op parallelism is 1 (see ``_query_pool``). Differs from the component's
         output only by float32 rounding (~1e-7, a different summation order).
         """
+        return self.submit_query(text).result()
+
+    def submit_query(self, text: str) -> PendingEmbedding:
+        """Start embedding one query on a query thread and return at once, so the caller can run the BM25 leg
+        meanwhile; ``.result()`` waits for the vector."""
         _, text_embedder = self._components()
         text = text_embedder.prefix + text + text_embedder.suffix
-        return _query_pool().submit(_encode_query, text_embedder.embedding_backend.model, text).result()
+        return PendingEmbedding(_query_pool().submit(_encode_query, text_embedder.embedding_backend.model, text))
 
 
-def _encode_query(model, text: str) -> np.ndarray:
+class PendingEmbedding:
+    """A query embedding being computed; ``ms`` is the time the encoding itself took, once done."""
+
+    def __init__(self, future) -> None:
+        self._future = future
+
+    def result(self) -> np.ndarray:
+        return self._future.result()[0]
+
+    @property
+    def ms(self) -> float:
+        return self._future.result()[1]
+
+
+def _encode_query(model, text: str) -> tuple[np.ndarray, float]:
+    import time
+
     import torch
 
+    t0 = time.perf_counter()
     with torch.inference_mode():
         vec = model.encode([text], batch_size=1, show_progress_bar=False, normalize_embeddings=True, precision="float32", convert_to_numpy=True)[0]
-    return np.asarray(vec, dtype=np.float32)
+    return np.asarray(vec, dtype=np.float32), (time.perf_counter() - t0) * 1000
 
 
 _QUERY_POOL = None

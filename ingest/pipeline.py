@@ -21,8 +21,7 @@ from ingest.manifest import MANIFEST_NAME, find_manifest, load_manifest
 from ingest.passages import load_tokenizer, split_passages
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section, slugify
 from ingest.settings import PROJECT_ROOT, Settings
-from ingest.stores import DocArtifact, IndexDir, artifact_key, write_generation
-from ingest.text import bm25_config
+from ingest.stores import DocArtifact, IndexDir, artifact_key, built_with_other_code, write_generation
 
 # Files in a corpus directory that describe documents rather than being documents.
 NON_DOCUMENT_FILES = {MANIFEST_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gitkeep"}
@@ -302,7 +301,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
 
     # 4. A new generation only when something changed (or the index settings did).
     t0 = time.perf_counter()
-    index_settings_changed = current is None or current.manifest.get("model") != model_info or current.manifest.get("bm25") != bm25_config()
+    index_settings_changed = current is None or current.manifest.get("model") != model_info or built_with_other_code(current.manifest)
     if pending or report.deleted or index_settings_changed:
         for doc_id in list(artifacts):
             if artifacts[doc_id] is None:

@@ -8,7 +8,7 @@ Layout under ``index_dir``::
     generations/<name>/      one complete, immutable index:
         manifest.json        counts, model, vocabularies, documents and their content hashes
         store.sqlite         documents, sections and passages (text and metadata)
-        vectors.npy          float32 [passages x dim], L2-normalised, memory-mapped
+        vectors.npy          float16 [passages x dim], L2-normalised, memory-mapped (the artifacts keep float32)
         bm25/                bm25s index, memory-mapped
         p_*.npy              per-passage columns for filtering and faceting (section, doc, year, type, ...)
         members_*.npy        member -> passages postings (CSR)
@@ -88,6 +88,16 @@ class DocArtifact:
 
 def artifact_key(sha256: str, pipeline_fingerprint: str) -> str:
     return hashlib.sha256(f"{sha256}:{pipeline_fingerprint}".encode()).hexdigest()[:20]
+
+
+# Generations store vectors in half precision: half the memory and bandwidth per query; cosines move by ~1e-4.
+VECTOR_DTYPE = "float16"
+
+
+def built_with_other_code(manifest: dict) -> bool:
+    """True when a generation's BM25 analyzer or vector storage is not what this code writes: rewrite it
+    from the artifacts (no re-embedding) so queries are analysed and scored like the index."""
+    return manifest.get("bm25") != bm25_config() or manifest.get("vectors", {}).get("dtype") != VECTOR_DTYPE
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -284,7 +294,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         np.save(out / f"{name}.npy", arr)
 
     vectors = np.concatenate([a.vectors for a in artifacts]) if artifacts else np.zeros((0, dim), np.float32)
-    np.save(out / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    np.save(out / "vectors.npy", np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE))
 
     bm25_dir = out / "bm25"
     if n:
@@ -299,6 +309,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": model_info,
         "bm25": bm25_config(),
+        "vectors": {"dtype": VECTOR_DTYPE},
         "counts": {"documents": len(documents), "sections": len(sections), "passages": n},
         "doc_types": doc_types,
         "languages": languages,
@@ -361,6 +372,9 @@ class Generation:
                 raise IndexUnavailableError(f"{path / (name + '.npy')}: {len(arr)} rows, expected {self.n_passages}: rebuild the index with `kb ingest`")
         if self.vectors.shape[0] != self.n_passages:
             raise IndexUnavailableError(f"{path / 'vectors.npy'}: {self.vectors.shape[0]} rows, expected {self.n_passages}: rebuild the index with `kb ingest`")
+        # Plain ndarrays over the same maps (no copy): np.memmap's per-access wrapping costs ~0.1 ms a call.
+        self.cols = {name: np.asarray(arr) for name, arr in self.cols.items()}
+        self.vectors = np.asarray(self.vectors)
         self.db = sqlite3.connect(f"file:{path / 'store.sqlite'}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         try:
             self.db.execute("SELECT count(*) FROM passages").fetchone()

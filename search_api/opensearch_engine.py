@@ -245,6 +245,7 @@ class OpenSearchEngine:
                     f"the OpenSearch index {self.names.passages!r} at {safe_url(self.settings.opensearch_url)} has no "
                     "searchable vectors (server without the k-NN plugin): use mode=bm25, or ingest into a cluster with k-NN"
                 )
+            qvec = qvec.result() if hasattr(qvec, "result") else qvec  # a query still being embedded
             vector = [float(x) for x in np.asarray(qvec, dtype=np.float32)]
             with translate_errors(self.settings, self.names.passages):
                 found = self.dense.run(query_embedding=vector, top_k=requests["knn"]["size"], custom_query=requests["knn"])

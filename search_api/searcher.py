@@ -7,6 +7,7 @@ query -> (query embedding) -> BM25 leg + dense leg (filters applied inside both)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import time
 
 import numpy as np
@@ -15,7 +16,7 @@ from typing import Literal
 
 from haystack import Pipeline
 
-from ingest.embedder import Embedder
+from ingest.embedder import Embedder, PendingEmbedding
 from ingest.errors import NotFoundError
 from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section, format_citation
 from ingest.settings import Settings
@@ -76,16 +77,20 @@ class SearchRequest:
             raise ValueError(f"group_by must be section or document, got {self.group_by!r}")
 
 
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
 def highlight_spans(text: str, query: str) -> list[list[int]]:
     """Character spans in ``text`` of words that share a stem with a query term (stop words excluded)."""
-    stemmer = _stemmer()
-    wanted = set(stemmer.stemWords([w for w in _WORD.findall(query.lower()) if w not in STOPWORDS]))
+    wanted = {_stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS}
     if not wanted:
         return []
     spans = []
     for m in _WORD.finditer(text):
         w = m.group(0).lower()
-        if w not in STOPWORDS and stemmer.stemWord(w) in wanted:
+        if w not in STOPWORDS and _stem(w) in wanted:
             spans.append([m.start(), m.end()])
     return spans
 
@@ -135,8 +140,10 @@ class Searcher:
         t0 = time.perf_counter()
         qvec = None
         if req.mode != "bm25":
-            qvec = req.query_vector if req.query_vector is not None else self.embed(req.query)
-        t1 = time.perf_counter()
+            # Embedding starts on a query thread; the engine runs the BM25 leg meanwhile and waits for the
+            # vector only when the dense leg needs it.
+            qvec = req.query_vector if req.query_vector is not None else self.embedder.submit_query(req.query)
+        t1 = t0
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
         phrases, required = query_phrases(req.query)
@@ -146,7 +153,9 @@ class Searcher:
             )
             phrase_keys = None
             if phrases:
-                phrase_keys = self._phrase_matches(bm25_docs + dense_docs, phrases)
+                # A passage holding the phrase matches all its words, so BM25 has it unless the phrase is
+                # required (then the dense leg's candidates are checked too, since they will be kept or dropped).
+                phrase_keys = self._phrase_matches(bm25_docs + dense_docs if required else bm25_docs, phrases)
                 if required:  # quoted: only passages that contain every quoted phrase
                     bm25_docs = [d for d in bm25_docs if d.meta["key"] in phrase_keys]
                     dense_docs = [d for d in dense_docs if d.meta["key"] in phrase_keys]
@@ -212,7 +221,8 @@ class Searcher:
             "results": results,
             "facets": facets,
             "timing_ms": {
-                "embed": round((t1 - t0) * 1000, 2),
+                # embedding itself (overlapped with the BM25 leg); retrieve is the wall time up to fusion
+                "embed": round(qvec.ms, 2) if isinstance(qvec, PendingEmbedding) else 0.0,
                 "retrieve": round((t2 - t1) * 1000, 2),
                 "hydrate": round((t3 - t2) * 1000, 2),
                 "total": round((t3 - t0) * 1000, 2),
@@ -224,7 +234,14 @@ class Searcher:
         keys = list(dict.fromkeys(d.meta["key"] for d in docs))
         texts = self.engine.passage_texts(keys)
         wanted = [_phrase_norm(p) for p in phrases]
-        return {k for k in keys if all(w in _phrase_norm(texts.get(k, "")) for w in wanted)}
+        words = {w for p in phrases for w in _WORD.findall(p.lower())}
+        out = set()
+        for k in keys:
+            raw = texts.get(k, "").lower()
+            # every word as a substring first (cheap), then the phrase word for word
+            if all(w in raw for w in words) and all(w in _phrase_norm(raw) for w in wanted):
+                out.add(k)
+        return out
 
     # -- compare and precedents (the API's /compare and /precedents) ------------------------------------
 
