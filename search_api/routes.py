@@ -8,6 +8,7 @@ is raised only here, for what is purely HTTP (authentication, limits that have n
 
 import hmac
 import os
+import re
 import tempfile
 import threading
 from collections import Counter
@@ -37,6 +38,8 @@ from search_api.models import (
 from search_api.searcher import MAX_COMPARE_MEMBERS, MIN_COMPARE_MEMBERS, Searcher, SearchRequest
 
 NO_INDEX = "no index: run `kb ingest`"
+# What a draft must contain besides spaces: the searcher drops its quotation marks (see Searcher.precedents).
+_DRAFT_CONTENT = re.compile(r'[^\s"“”]')
 _build_lock = threading.Lock()
 
 
@@ -93,6 +96,12 @@ def _invalid(loc: list[str], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
+def _check_not_blank(q: str) -> None:
+    # min_length=1 lets "   " through; the searcher refuses a blank query, which must be a 422, not a 500.
+    if not q.strip():
+        raise _invalid(["query", "q"], "q must not be blank")
+
+
 def _check_doc_id(doc_id: str) -> str:
     if not DOC_ID_RE.match(doc_id):  # also what keeps ids from naming paths
         raise NotFoundError(f"no document {doc_id!r}")
@@ -138,6 +147,7 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> dict:
         """Cited sections ranked by hybrid BM25 + dense retrieval; filters apply inside both legs before top-k.
         Facet counts cover the whole result set, not just this page."""
+        _check_not_blank(q)
         filters = build_filters(member, area, doc_type, doc_id, language, year_from, year_to)
         return searcher.search(SearchRequest(q, filters, mode=mode, top_k=top_k, offset=offset, group_by=group_by))
 
@@ -156,6 +166,7 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> dict:
         """One row per member (in the order given) with its best sections on the question, each cited.
         A member with no matching section gets an empty row."""
+        _check_not_blank(q)
         members = list(build_filters(members=member).members)
         given = [m for m in member if m.strip()]
         if len(members) != len(given):
@@ -170,8 +181,8 @@ def build_router(settings: Settings) -> APIRouter:
         """Hybrid search with the pasted clause as the query: BM25 reads the whole clause; the dense leg embeds it
         whole when it fits the model's 256 tokens, else as the renormalised mean of its ~200-token chunks (so the
         end of a long draft counts as much as its start; truncation would drop it)."""
-        if not body.text.strip():
-            raise _invalid(["body", "text"], "text must not be empty")
+        if not _DRAFT_CONTENT.search(body.text):
+            raise _invalid(["body", "text"], "text must not be empty (spaces and quotation marks alone are ignored)")
         if len(body.text) > settings.max_draft_chars:
             raise _invalid(["body", "text"], f"text is {len(body.text)} characters; the limit is {settings.max_draft_chars} (KB_MAX_DRAFT_CHARS)")
         if body.top_k > settings.max_top_k:
