@@ -185,9 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("bench", help="run the benchmarks and write bench-results/")
+    s = sub.add_parser("bench", help="run the benchmarks and write eval/bench_results/")
     s.add_argument("--tiers", default="10000,100000,1000000", help="corpus sizes in passages")
-    s.add_argument("--out", default="bench-results")
+    s.add_argument("--out", default="eval/bench_results")
     s.add_argument("--smoke", action="store_true", help="a tiny tier only (CI)")
     s.set_defaults(func=cmd_bench)
     return p

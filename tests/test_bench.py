@@ -1,0 +1,71 @@
+"""`kb bench --smoke` runs every part of the benchmark on a tiny tier and writes a complete report.
+
+Timings depend on the machine and on whatever else it is doing, so nothing here asserts a number.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import PROJECT_ROOT
+
+SECTIONS = (
+    "# Performance at scale",
+    "## Targets",
+    "## Query latency",
+    "## Against the floor and Haystack",
+    "## Ingest throughput",
+    "## Memory and disk",
+    "## API",
+    "## Synthetic tiers",
+)
+
+
+@pytest.fixture(scope="module")
+def smoke_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    kb = Path(sys.executable).with_name("kb")
+    proc = subprocess.run([str(kb), "bench", "--smoke", "--out", str(out)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_smoke_bench_writes_markdown_json_and_plot(smoke_report):
+    for name in ("report.md", "report.json", "latency.png"):
+        assert (smoke_report / name).stat().st_size > 0, name
+    assert (smoke_report / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_smoke_report_has_every_section(smoke_report):
+    md = (smoke_report / "report.md").read_text("utf-8")
+    missing = [s for s in SECTIONS if s not in md]
+    assert not missing, missing
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_smoke_report_json_covers_every_mode_baseline_and_dtype(smoke_report):
+    r = json.loads((smoke_report / "report.json").read_text("utf-8"))
+    assert r["smoke"] is True
+    (tier,) = r["tiers"].values()
+    assert set(tier["latency"]) == {"bm25", "dense", "hybrid", "hybrid+filters"}
+    for mode in tier["latency"].values():
+        assert {"total", "embed", "search"} <= set(mode)
+        assert {"p50", "p95", "p99"} <= set(mode["total"])
+    assert {"bm25", "dense", "both"} == set(tier["floor"])
+    assert "speedup_p50" in tier["haystack"]
+    assert tier["memory"]["rss_bytes"] > 0 and tier["disk"]["total"] > 0
+    assert set(r["ingest"]["runs"]) == {"fp32", "bf16"}
+    for run in r["ingest"]["runs"].values():
+        assert set(run["stage_seconds"]) >= {"load", "split", "embed", "write"}
+    assert "skipped" in r["api"]  # no API load in smoke runs
+    assert {v["target"] for v in r["verdicts"]}
