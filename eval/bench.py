@@ -473,15 +473,21 @@ async def _load(url: str, texts: list[str], concurrency: int, total: int) -> dic
 # the run
 
 
-def run_bench(out: Path, tiers: list[int], settings: Settings, smoke: bool = False, log=print) -> dict:
-    """Measure everything and write the report files into ``out``; returns the report data."""
+def run_bench(out: Path, tiers: list[int], settings: Settings, smoke: bool = False, log=print, reuse_ingest: bool = False) -> dict:
+    """Measure everything and write the report files into ``out``; returns the report data.
+
+    ``reuse_ingest``: keep the ingest measurements (and their indexes under ``var/bench/run``) of the report
+    already in ``out`` and measure the rest again, after a change to the query path.
+    """
     from eval.synth import read_real_corpus
     from ingest.stores import open_current
 
     out.mkdir(parents=True, exist_ok=True)
     work = BENCH_CACHE / ("smoke" if smoke else "run")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    previous = json.loads((out / "report.json").read_text("utf-8")) if reuse_ingest else None
+    if previous is None:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     queries = load_queries()
     if smoke:
@@ -506,9 +512,14 @@ def run_bench(out: Path, tiers: list[int], settings: Settings, smoke: bool = Fal
     # 1. Ingest throughput on the real corpus, fp32 then bf16 (a small slice in smoke runs).
     corpus_dir = _corpus_slice(work / "corpus", SMOKE_DOCS) if smoke else settings.corpus_dir
     ingest_runs = {}
-    for dtype in ("fp32", "bf16"):
-        ingest_runs[dtype] = bench_ingest(settings, corpus_dir, work, dtype, log)
-        log(f"ingest {dtype}: {ingest_runs[dtype]['passages_per_s']} passages/s; stages {ingest_runs[dtype]['stage_seconds']}")
+    if previous is not None:
+        ingest_runs = previous["ingest"]["runs"]
+        report["ingest_measured"] = previous["started"]
+        log(f"reusing the ingest measured on {previous['started']}")
+    else:
+        for dtype in ("fp32", "bf16"):
+            ingest_runs[dtype] = bench_ingest(settings, corpus_dir, work, dtype, log)
+            log(f"ingest {dtype}: {ingest_runs[dtype]['passages_per_s']} passages/s; stages {ingest_runs[dtype]['stage_seconds']}")
     fp32 = ingest_runs["fp32"]
     size = 256 if smoke else 1024
     ceiling = {"fp32": matmul_gflops("fp32", n=size), "bf16": matmul_gflops("bf16", n=size, reps=3)}
@@ -564,6 +575,23 @@ def run_bench(out: Path, tiers: list[int], settings: Settings, smoke: bool = Fal
         report["api"] = {"tier": api_tier, **bench_api(tier_dirs[api_tier], settings, queries, log)}
 
     report["seconds"] = round(time.perf_counter() - started, 1)
+    report["verdicts"] = verdicts(report)
+    (out / "report.json").write_text(json.dumps(report, indent=1), "utf-8")
+    (out / "report.md").write_text(render_markdown(report), "utf-8")
+    plot_latency(report, out / "latency.png")
+    return report
+
+
+def rerun_api(out: Path, settings: Settings, log=print) -> dict:
+    """Measure the API again into an existing full report (after a change to the serving path), reusing the
+    indexes that run left in ``var/bench/``; the report records when each part was measured."""
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    queries = load_queries()
+    corpus_index = Path(report["ingest"]["runs"]["fp32"]["index_dir"])
+    report["api_corpus"] = {"tier": report["real_passages"], **bench_api(corpus_index, settings, queries, log, API_REQUESTS_CORPUS)}
+    tier = report["api"]["tier"]
+    report["api"] = {"tier": tier, **bench_api(Path(report["tiers"][str(tier)]["index_dir"]), settings, queries, log)}
+    report["api_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     report["verdicts"] = verdicts(report)
     (out / "report.json").write_text(json.dumps(report, indent=1), "utf-8")
     (out / "report.md").write_text(render_markdown(report), "utf-8")
@@ -699,6 +727,7 @@ def render_markdown(r: dict) -> str:
         f"A cold ingest of `{ing['corpus']}` into a fresh index (no artifact cache), model already loaded (its load time is "
         "listed apart). Stages as `IngestReport.stage_seconds`: load = read/convert/OCR, split = sections, tags and passages, "
         "embed = the model, write = artifacts' generation (SQLite, vectors, BM25 index)."
+        + (f" Measured on {r['ingest_measured']}; the rest of this report was measured again later (`--reuse-ingest`)." if r.get("ingest_measured") else "")
     )
     L += ["", "| dtype | passages | tokens/passage | model load s | total s | passages/s | load s | split s | embed s | write s | embed passages/s | embed tokens/s |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d, x in ing["runs"].items():
@@ -749,6 +778,7 @@ def render_markdown(r: dict) -> str:
             f"`kb serve` in a subprocess on a free 127.0.0.1 port; {api['route']} with the dev questions in turn (hybrid, "
             "defaults, facets included); httpx `AsyncClient` in the bench process, a fixed number of requests per level. "
             "Client and server share the 2 cores."
+            + (f" Measured again on {r['api_measured']} (`kb bench --api-only`) after a change to the serving path." if r.get("api_measured") else "")
         )
         for name, run in (("the bundled corpus", r.get("api_corpus")), ("a synthetic tier", api)):
             if not run or "levels" not in run:
@@ -826,7 +856,10 @@ def run_bench_cli(args: argparse.Namespace, settings: Settings) -> int:
     def log(msg: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
-    report = run_bench(out, tiers, settings, smoke=args.smoke, log=log)
+    if getattr(args, "api_only", False):
+        report = rerun_api(out, settings, log=log)
+    else:
+        report = run_bench(out, tiers, settings, smoke=args.smoke, log=log, reuse_ingest=getattr(args, "reuse_ingest", False))
     for v in report["verdicts"]:
         met = "n/a" if v["met"] is None else ("met" if v["met"] else "MISSED")
         print(f"{v['target']}: {v['value']} {v['unit']} (limit {v['limit']}) {met}")

@@ -89,7 +89,7 @@ class Embedder:
         """Embed one query; float32 [dim].
 
         Calls the SentenceTransformer the Haystack text embedder loaded, with the arguments it would pass, on a
-        query thread whose torch intra-op parallelism is 1 (see ``_query_pool``). Differs from the component's
+        query thread whose torch intra-op parallelism is 1 (see ``QueryBatcher``). Differs from the component's
         output only by float32 rounding (~1e-7, a different summation order).
         """
         return self.submit_query(text).result()
@@ -99,11 +99,11 @@ class Embedder:
         meanwhile; ``.result()`` waits for the vector."""
         _, text_embedder = self._components()
         text = text_embedder.prefix + text + text_embedder.suffix
-        return PendingEmbedding(_query_pool().submit(_encode_query, text_embedder.embedding_backend.model, text))
+        return PendingEmbedding(_batcher(text_embedder.embedding_backend.model).submit(text))
 
 
 class PendingEmbedding:
-    """A query embedding being computed; ``ms`` is the time the encoding itself took, once done."""
+    """A query embedding being computed; ``ms`` is the time the encoding took (of its whole batch), once done."""
 
     def __init__(self, future) -> None:
         self._future = future
@@ -116,44 +116,96 @@ class PendingEmbedding:
         return self._future.result()[1]
 
 
-def _encode_query(model, text: str) -> tuple[np.ndarray, float]:
+def _encode_queries(model, texts: list[str]) -> tuple[np.ndarray, float]:
     import time
 
     import torch
 
     t0 = time.perf_counter()
     with torch.inference_mode():
-        vec = model.encode([text], batch_size=1, show_progress_bar=False, normalize_embeddings=True, precision="float32", convert_to_numpy=True)[0]
-    return np.asarray(vec, dtype=np.float32), (time.perf_counter() - t0) * 1000
+        vecs = model.encode(texts, batch_size=len(texts), show_progress_bar=False, normalize_embeddings=True, precision="float32", convert_to_numpy=True)
+    return np.asarray(vecs, dtype=np.float32), (time.perf_counter() - t0) * 1000
 
 
-_QUERY_POOL = None
-_QUERY_POOL_LOCK = threading.Lock()
+# Queries waiting while a worker is busy are encoded together, at most this many at once.
+MAX_QUERY_BATCH = 32
 
 
-def _query_pool():
-    """Threads that embed queries, each with one torch intra-op thread.
+class QueryBatcher:
+    """Embeds queries on ``cpu_count`` worker threads, each with one torch intra-op thread, batching whatever
+    queued up while the workers were busy.
 
-    A query is a few tokens: splitting its tiny matrix products over OpenMP threads gains little on an idle
-    machine and loses badly on a busy one (threads spin at barriers waiting for a descheduled sibling). Measured
-    on this 2-core box at load average ~13: 1,199 ms p50 with 2 threads, 230 ms with 1. Concurrent queries still
-    use every core, one query per thread. torch keeps the intra-op setting per thread, but ``set_num_threads``
-    also records it as the default for threads that start later, so a throwaway thread puts that default back.
+    One thread per query: a query is a few tokens, and splitting its tiny matrix products over OpenMP threads
+    gains little on an idle machine and loses badly on a busy one (threads spin at barriers waiting for a
+    descheduled sibling; measured on this 2-core box at load average ~13: 1,199 ms p50 with 2 threads, 230 ms
+    with 1). Batching: under concurrent load, a worker takes every query waiting in the queue and encodes them in
+    one forward pass, which costs far less than one pass each. An idle worker takes a lone query at once, so a
+    single user never waits for a batch to fill. Vectors differ from one-at-a-time encoding only by float
+    rounding (padding is masked out of the mean pooling).
     """
-    global _QUERY_POOL
-    with _QUERY_POOL_LOCK:
-        if _QUERY_POOL is None:
-            import torch
-            from concurrent.futures import ThreadPoolExecutor
 
-            default = torch.get_num_threads()
+    def __init__(self, model, workers: int | None = None) -> None:
+        import queue
 
-            def single_threaded() -> None:
-                torch.get_num_threads()  # torch's lazy per-thread init first, or it would undo the next line
-                torch.set_num_threads(1)
-                restore = threading.Thread(target=torch.set_num_threads, args=(default,))
-                restore.start()
-                restore.join()
+        import torch
 
-            _QUERY_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kb-query-embed", initializer=single_threaded)
-        return _QUERY_POOL
+        self.model = model
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        default = torch.get_num_threads()  # read here, once: workers briefly change the process default
+        for i in range(workers or os.cpu_count() or 1):
+            threading.Thread(target=self._work, args=(default,), name=f"kb-query-embed-{i}", daemon=True).start()
+
+    def submit(self, text: str):
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        self._queue.put((text, fut))
+        return fut
+
+    def _work(self, default_threads: int) -> None:
+        import queue
+
+        _single_threaded_torch(default_threads)
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < MAX_QUERY_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            live = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
+            if not live:
+                continue
+            try:
+                vecs, ms = _encode_queries(self.model, [t for t, _ in live])
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+                for _, f in live:
+                    f.set_exception(exc)
+                continue
+            for (_, f), v in zip(live, vecs):
+                f.set_result((v, ms))
+
+
+def _single_threaded_torch(default: int) -> None:
+    """One torch intra-op thread for the calling thread. torch keeps the setting per thread, but
+    ``set_num_threads`` also records it as the default for threads that start later, so a throwaway thread puts
+    ``default`` back."""
+    import torch
+
+    torch.get_num_threads()  # torch's lazy per-thread init first, or it would undo the next line
+    torch.set_num_threads(1)
+    restore = threading.Thread(target=torch.set_num_threads, args=(default,))
+    restore.start()
+    restore.join()
+
+
+_BATCHERS: dict[int, QueryBatcher] = {}
+_BATCHERS_LOCK = threading.Lock()
+
+
+def _batcher(model) -> QueryBatcher:
+    with _BATCHERS_LOCK:
+        b = _BATCHERS.get(id(model))
+        if b is None or b.model is not model:
+            b = _BATCHERS[id(model)] = QueryBatcher(model)
+        return b
