@@ -129,7 +129,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from search_api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers > 1:
+        # Each worker process builds the app from the same KB_* environment; the index maps are shared through
+        # the page cache. Python work per request holds the GIL, so one process serves one request at a time.
+        uvicorn.run("search_api.app:app_from_env", factory=True, host=args.host, port=args.port, workers=workers, log_level="info")
+    else:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -183,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the API and web UI")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=None, help="server processes (default: KB_WORKERS, 1)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("bench", help="run the benchmarks and write eval/bench_results/")

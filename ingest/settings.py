@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     api_token: str | None = Field(default=None, description="Token for upload/delete; none set: those endpoints are off")
     read_token: str | None = Field(default=None, description="If set, read endpoints require it too")
     cors_origins: list[str] = Field(default_factory=list)
+    workers: int = Field(default=1, ge=1, description="kb serve processes")
     max_query_chars: int = 1000
     max_draft_chars: int = 8000
     max_top_k: int = 100

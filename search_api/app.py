@@ -229,3 +229,8 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for settings read from the environment (``kb serve --workers N`` starts one per process)."""
+    return create_app(Settings())
