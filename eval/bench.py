@@ -677,7 +677,7 @@ def render_markdown(r: dict) -> str:
             tt, s, e = x["total"], x["search"], x["embed"]
             emb = (f"{e['p50']:.1f} | {e['p95']:.1f}") if mode != "bm25" else "– | –"
             L.append(f"| {int(n):,} | {mode} | {tt['p50']:.1f} | {tt['p95']:.1f} | {tt['p99']:.1f} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {emb} |")
-    L += ["", "Where the time goes in hybrid search (p50, ms): `retrieve` = both legs + fusion (+ phrase checks), `hydrate` = SQLite rows, highlights and facets.", ""]
+    L += ["", "Where the time goes in hybrid search (p50, ms): `retrieve` = from the start to fusion (both legs, phrase checks; the query embedding runs on its own thread meanwhile, overlapping the BM25 leg, so this includes waiting for it), `hydrate` = SQLite rows, highlights and facets.", ""]
     L += ["| passages | retrieve | hydrate + facets | worker open (s) | load average during rounds |", "|---:|---:|---:|---:|---|"]
     for n, v in r["tiers"].items():
         x = v["latency"]["hybrid"]
