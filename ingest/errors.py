@@ -52,6 +52,10 @@ class IndexUnavailableError(KBError, RuntimeError):
     """No index, or a corrupt one: the message names the file and how to rebuild."""
 
 
+class IndexWriteError(KBError, RuntimeError):
+    """The index could not be written (disk full, directory not writable); the live index is unchanged."""
+
+
 class IndexLockedError(KBError, RuntimeError):
     """Another ingest holds the index lock."""
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import IndexLockedError, IndexUnavailableError
+from ingest.errors import IndexLockedError, IndexUnavailableError, IndexWriteError
 from ingest.schema import PRIORITY_AREAS, SCHEMA_VERSION, DocumentMeta, Passage, Section
 from ingest.text import BM25_PARAMS, bm25_config, tokenize_for_bm25
 
@@ -57,7 +57,21 @@ class DocArtifact:
     key: str = ""  # the artifact's directory name under docs/
 
     def save(self, directory: Path) -> None:
+        """Write the artifact beside ``directory`` and move it into place.
+
+        :raises IndexWriteError: the disk is full or the directory not writable (nothing half-written is left).
+        """
         tmp = directory.with_name(directory.name + ".tmp")
+        try:
+            self._save(tmp, directory)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise IndexWriteError(
+                f"could not write {directory} ({exc}): is the disk full or the directory not writable? "
+                "The live index is unchanged"
+            ) from exc
+
+    def _save(self, tmp: Path, directory: Path) -> None:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
@@ -203,6 +217,12 @@ def write_generation(index_dir: IndexDir, artifacts: list[DocArtifact], model_in
     try:
         _write_generation_files(partial, artifacts, model_info)
         return index_dir.publish(partial)
+    except (OSError, sqlite3.Error) as exc:
+        shutil.rmtree(partial, ignore_errors=True)  # frees what the partial generation took
+        raise IndexWriteError(
+            f"could not write a new index generation in {partial.parent} ({exc}): is the disk full or the directory "
+            f"not writable? The live index ({index_dir.current_name() or 'none yet'}) is unchanged"
+        ) from exc
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

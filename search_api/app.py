@@ -17,6 +17,7 @@ from ingest.errors import (
     BackendUnavailableError,
     FileTooLargeError,
     IndexLockedError,
+    IndexWriteError,
     IndexUnavailableError,
     IngestError,
     KBError,
@@ -164,6 +165,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def ingest_failed(request: Request, exc: IngestError) -> JSONResponse:
         code = 413 if isinstance(exc, FileTooLargeError) else 422
         return JSONResponse({"detail": [{"loc": ["body", "file"], "msg": str(exc), "type": type(exc).__name__}]}, status_code=code)
+
+    @app.exception_handler(IndexWriteError)
+    async def index_write_failed(request: Request, exc: IndexWriteError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)  # Insufficient Storage; nothing was changed
 
     @app.exception_handler(KBError)
     async def other_domain_error(request: Request, exc: KBError) -> JSONResponse:

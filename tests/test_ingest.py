@@ -161,6 +161,37 @@ def test_unwritable_index_directory_is_a_clear_error(tmp_path, corpus_slice, emb
         ingest([corpus_slice], Settings(index_dir=blocker / "index"), embedder=embedder)
 
 
+def _full_disk() -> None:
+    """In the child: every file may grow to 64 kB only, then writes fail (EFBIG), as on a full disk.
+
+    A real full disk would need a small mounted filesystem, which CI cannot make; the file-size limit makes the
+    operating system refuse writes part way through in the same places, which is what the code must survive.
+    """
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_a_clear_error_and_the_live_index_stays(slice_index):
+    settings, corpus = slice_index
+    good = open_current(settings.index_dir)
+    good_name, good_counts = good.path.name, good.manifest["counts"]
+    law = corpus / "laws" / "us_8usc_1324_bringing_in_harboring_aliens.md"
+    law.write_text(law.read_text("utf-8") + "\n\n##### (z) Added clause\n\n" + "An added sentence about harbouring. " * 200, "utf-8")
+    env = {**os.environ, "KB_INDEX_DIR": str(settings.index_dir), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "ingest", "ingest", str(corpus)], env=env, capture_output=True,
+                          text=True, preexec_fn=_full_disk, timeout=600)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert "is the disk full or the directory not writable?" in proc.stderr
+    assert f"The live index ({good_name}) is unchanged" in proc.stderr
+    after = open_current(settings.index_dir)
+    assert after.path.name == good_name and after.manifest["counts"] == good_counts
+    assert [p.name for p in (settings.index_dir / "generations").iterdir()] == [good_name]  # no partial left behind
+
+
 @pytest.mark.slow
 def test_kill_9_at_any_point_leaves_the_last_good_index_readable(slice_index, tmp_path):
     """Kill `kb ingest` at several moments of a re-ingest that changes a document; the index must stay whole."""
