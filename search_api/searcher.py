@@ -143,7 +143,6 @@ class Searcher:
             # Embedding starts on a query thread; the engine runs the BM25 leg meanwhile and waits for the
             # vector only when the dense leg needs it.
             qvec = req.query_vector if req.query_vector is not None else self.embedder.submit_query(req.query)
-        t1 = t0
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
         phrases, required = query_phrases(req.query)
@@ -223,7 +222,7 @@ class Searcher:
             "timing_ms": {
                 # embedding itself (overlapped with the BM25 leg); retrieve is the wall time up to fusion
                 "embed": round(qvec.ms, 2) if isinstance(qvec, PendingEmbedding) else 0.0,
-                "retrieve": round((t2 - t1) * 1000, 2),
+                "retrieve": round((t2 - t0) * 1000, 2),
                 "hydrate": round((t3 - t2) * 1000, 2),
                 "total": round((t3 - t0) * 1000, 2),
             },
