@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from pathlib import Path
 
 from ingest.errors import ManifestError
@@ -109,3 +110,21 @@ def load_manifest(manifest_path: Path) -> dict[Path, DocumentMeta]:
                 notes=(row.get("notes") or "").strip(),
             )
     return out
+
+
+def copy_slice(corpus_dir: Path, dst: Path, paths: set[str] | tuple[str, ...]) -> Path:
+    """A corpus directory at ``dst`` holding only the documents at ``paths`` (relative to ``corpus_dir``) and
+    their rows of ``corpus_dir/manifest.csv``, so it ingests with the same metadata; returns ``dst``."""
+    with open(corpus_dir / "manifest.csv", encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r["path"] in paths]
+        fields = reader.fieldnames
+    for r in rows:
+        (dst / r["path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(corpus_dir / r["path"], dst / r["path"])
+    dst.mkdir(parents=True, exist_ok=True)
+    with open(dst / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    return dst

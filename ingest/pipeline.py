@@ -66,20 +66,20 @@ class IngestReport:
 
 def pipeline_fingerprint(settings: Settings, model_info: dict) -> str:
     """Changes whenever something that shapes a document's artifact changes: code, model, passage budget."""
-    h = hashlib.sha256(f"{SCHEMA_VERSION}|{sorted(model_info.items())}|{settings.max_passage_tokens}".encode())
-    here = Path(__file__).parent
-    for name in _FINGERPRINT_MODULES:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]
+    return _code_fingerprint(settings, model_info, _FINGERPRINT_MODULES)
 
 
 def passage_fingerprint(settings: Settings, model_info: dict) -> str:
     """Changes whenever something that shapes given sections' passages and vectors changes: the schema, the
     passage splitter, the model and the passage budget (not the loaders, splitter or metadata, which eval
     corpora given as sections never go through)."""
+    return _code_fingerprint(settings, model_info, ("schema.py", "passages.py"))
+
+
+def _code_fingerprint(settings: Settings, model_info: dict, modules: tuple[str, ...]) -> str:
     h = hashlib.sha256(f"{SCHEMA_VERSION}|{sorted(model_info.items())}|{settings.max_passage_tokens}".encode())
     here = Path(__file__).parent
-    for name in ("schema.py", "passages.py"):
+    for name in modules:
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ingest.embedder import Embedder
+from ingest.manifest import copy_slice
 from ingest.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -49,27 +49,13 @@ def searcher(indexed_corpus, embedder):
 @pytest.fixture()
 def corpus_slice(tmp_path) -> Path:
     """A writable copy of a few real documents with their manifest rows, for tests that change files."""
-    import csv
-
     keep = {
         "bali_process/bp_2018_strategy_for_cooperation_update.txt",
         "international/un_trafficking_protocol_2000_en.md",
         "laws/us_8usc_1324_bringing_in_harboring_aliens.md",
         "laws/lk_act_30_2005_saarc_trafficking_convention.pdf",
     }
-    root = tmp_path / "corpus"
-    with open(CORPUS / "manifest.csv", encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = [r for r in reader if r["path"] in keep]
-        fields = reader.fieldnames
-    for r in rows:
-        (root / r["path"]).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(CORPUS / r["path"], root / r["path"])
-    with open(root / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    return root
+    return copy_slice(CORPUS, tmp_path / "corpus", keep)
 
 
 @pytest.fixture()

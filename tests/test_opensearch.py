@@ -29,6 +29,7 @@ from ingest.opensearch_store import (
     sync_generation,
 )
 from ingest.settings import Settings
+from ingest.stores import DocArtifact, IndexDir, open_current, write_generation
 from search_api.filters import SearchFilters, build_filters
 from search_api.opensearch_engine import OpenSearchEngine, build_requests
 
@@ -100,9 +101,19 @@ def _engine(slice_) -> OpenSearchEngine:
 
 
 def _embedded_generation(slice_):
-    from ingest.stores import open_current
-
     return open_current(slice_.embedded.index_dir)
+
+
+def _own_copy(slice_, tmp_path, opensearch_index: str):
+    """The slice's documents in a new embedded index mirrored to its own OpenSearch index (not yet synced), for a
+    test that changes them: (generation of the slice, artifacts, settings, index directory)."""
+    gen = _embedded_generation(slice_)
+    artifacts = [DocArtifact.load(slice_.embedded.index_dir / "docs" / info["artifact"]) for info in gen.manifest["documents"].values()]
+    settings = slice_.opensearch.model_copy(update={"index_dir": tmp_path / "index", "opensearch_index": opensearch_index})
+    index_dir = IndexDir(settings.index_dir)
+    index_dir.ensure()
+    write_generation(index_dir, artifacts, gen.manifest["model"])
+    return gen, artifacts, settings, index_dir
 
 
 @pytest.mark.opensearch
@@ -189,17 +200,7 @@ def test_facets_match_the_embedded_engine(synced_slice):
 
 @pytest.mark.opensearch
 def test_resync_after_deleting_a_document_removes_it(synced_slice, tmp_path):
-    from ingest.stores import DocArtifact, IndexDir, write_generation
-
-    gen = _embedded_generation(synced_slice)
-    artifacts = [
-        DocArtifact.load(synced_slice.embedded.index_dir / "docs" / info["artifact"])
-        for info in gen.manifest["documents"].values()
-    ]
-    settings = synced_slice.opensearch.model_copy(update={"index_dir": tmp_path / "index", "opensearch_index": "kb-delete"})
-    index_dir = IndexDir(settings.index_dir)
-    index_dir.ensure()
-    write_generation(index_dir, artifacts, gen.manifest["model"])
+    gen, artifacts, settings, index_dir = _own_copy(synced_slice, tmp_path, "kb-delete")
     first = sync_generation(settings)
     assert sorted(first.added) == sorted(gen.manifest["documents"])
 
@@ -222,17 +223,7 @@ def test_resync_after_deleting_a_document_removes_it(synced_slice, tmp_path):
 
 @pytest.mark.opensearch
 def test_a_metadata_change_reindexes_only_that_document(synced_slice, tmp_path):
-    from ingest.stores import DocArtifact, IndexDir, write_generation
-
-    gen = _embedded_generation(synced_slice)
-    artifacts = [
-        DocArtifact.load(synced_slice.embedded.index_dir / "docs" / info["artifact"])
-        for info in gen.manifest["documents"].values()
-    ]
-    settings = synced_slice.opensearch.model_copy(update={"index_dir": tmp_path / "index", "opensearch_index": "kb-meta"})
-    index_dir = IndexDir(settings.index_dir)
-    index_dir.ensure()
-    write_generation(index_dir, artifacts, gen.manifest["model"])
+    gen, artifacts, settings, index_dir = _own_copy(synced_slice, tmp_path, "kb-meta")
     sync_generation(settings)
     changed = next(a for a in artifacts if a.meta.doc_id == "bp-strategy-2018")
     changed.meta.doc_type = "declaration"  # same file bytes (sha256), new manifest metadata
