@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     # Where things live
     index_dir: Path = Field(default=PROJECT_ROOT / "var" / "index", description="Embedded index root")
     corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Default documents to ingest")
+    cache_dir: Path = Field(default=PROJECT_ROOT / "var" / "cache", description="Derived files, e.g. the ONNX export of the model")
     backend: Literal["embedded", "opensearch"] = "embedded"
 
     # OpenSearch backend
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     embed_dtype: Literal["fp32", "bf16"] = "fp32"
     embed_batch_size: int = 16  # measured fastest for ~160-token passages on 2 cores
     max_passage_tokens: int = 256
+    query_runtime: Literal["onnx", "torch"] = "onnx"  # what embeds queries (passages: always the Haystack component)
 
     # Ingest limits
     max_file_bytes: int = 50 * 1024 * 1024
@@ -52,7 +54,7 @@ class Settings(BaseSettings):
     api_token: str | None = Field(default=None, description="Token for upload/delete; none set: those endpoints are off")
     read_token: str | None = Field(default=None, description="If set, read endpoints require it too")
     cors_origins: list[str] = Field(default_factory=list)
-    workers: int = Field(default=1, ge=1, description="kb serve processes")
+    workers: int = Field(default=2, ge=1, description="kb serve processes (each with its own socket; see kb serve)")
     max_query_chars: int = 1000
     max_draft_chars: int = 8000
     max_top_k: int = 100

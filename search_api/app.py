@@ -194,7 +194,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
         if state.searcher is None:
             if state.embedder is None:
                 state.embedder = Embedder(settings)
-            await run_in_threadpool(state.embedder.warm_up)  # the first query should not pay for loading the model
+            await run_in_threadpool(state.embedder.warm_up_queries)  # the first query should not pay for loading the model
             try:
                 state.searcher = await run_in_threadpool(Searcher, settings, None, state.embedder)
             except (IndexUnavailableError, BackendUnavailableError) as exc:

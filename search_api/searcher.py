@@ -131,7 +131,7 @@ class Searcher:
         self.joiner = SectionFusionJoiner(settings.fusion, settings.dense_weight, settings.rrf_k, settings.normalization)
 
     def warm_up(self) -> None:
-        self.embedder.warm_up()
+        self.embedder.warm_up_queries()
 
     def embed(self, text: str):
         return self.embedder.embed_query(text)

@@ -1,0 +1,67 @@
+"""Queries are embedded by onnxruntime over the exported model: the same vectors and rankings as PyTorch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from ingest.onnx_query import OnnxQueryModel
+from ingest.settings import PROJECT_ROOT, Settings
+from search_api.searcher import SearchRequest
+
+pytestmark = pytest.mark.integration
+
+QUERIES = [json.loads(line)["text"] for line in (PROJECT_ROOT / "eval" / "bali_dev" / "queries.jsonl").open()]
+
+
+def _pytorch_vector(embedder, text: str) -> np.ndarray:
+    """The query vector as Haystack's sentence-transformers text embedder computes it in PyTorch."""
+    _, component = embedder._components()
+    return np.asarray(component.run(text=text)["embedding"], dtype=np.float32)
+
+
+def test_queries_are_embedded_by_onnxruntime_with_pytorchs_vectors(embedder):
+    vec = embedder.embed_query(QUERIES[0])
+    assert embedder.active_query_runtime == "onnx"
+    assert list((embedder.cache_dir / "onnx").glob("*.onnx")), "the export is cached for the next process"
+    worst = 0.0
+    for q in QUERIES:
+        a, b = embedder.embed_query(q), _pytorch_vector(embedder, q)
+        worst = max(worst, float(np.abs(a - b).max()))
+    assert vec.dtype == np.float32 and vec.shape == (384,)
+    assert abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
+    assert worst < 1e-5, f"ONNX and PyTorch query vectors differ by {worst}"
+
+
+def test_every_dev_question_ranks_the_same_with_either_runtime(searcher, embedder):
+    for q in QUERIES:
+        onnx = searcher.search(SearchRequest(q, mode="hybrid", top_k=10, facets=False))
+        torch = searcher.search(SearchRequest(q, mode="hybrid", top_k=10, facets=False, query_vector=_pytorch_vector(embedder, q)))
+        assert [r["section_id"] for r in onnx["results"]] == [r["section_id"] for r in torch["results"]], q
+
+
+def test_a_model_onnx_cannot_reproduce_stays_in_pytorch_and_says_why(embedder, tmp_path, caplog):
+    # The packaged model with CLS pooling declared: the ONNX path implements mean pooling only.
+    model_dir = tmp_path / "cls-model"
+    shutil.copytree(embedder.model_path, model_dir, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    cfg = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    cfg.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (model_dir / "1_Pooling" / "config.json").write_text(json.dumps(cfg))
+    st_model = embedder._components()[1].embedding_backend.model
+    with caplog.at_level(logging.WARNING, logger="ingest.onnx_query"):
+        assert OnnxQueryModel.load(st_model, model_dir, tmp_path / "cache") is None
+    assert "pooling ['pooling_mode_cls_token'], not mean" in caplog.text
+    assert not (tmp_path / "cache").exists(), "nothing is exported for a model that cannot use it"
+
+
+def test_query_runtime_torch_is_a_setting(indexed_corpus):
+    from ingest.embedder import Embedder
+
+    e = Embedder(Settings(query_runtime="torch"))
+    vec = e.embed_query(QUERIES[1])
+    assert e.active_query_runtime == "torch"
+    assert float(vec @ _pytorch_vector(e, QUERIES[1])) > 0.99999
