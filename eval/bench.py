@@ -391,7 +391,7 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
     if not (PROJECT_ROOT / "search_api" / "app.py").exists():
         return {"skipped": "search_api/app.py does not exist yet"}
     port = _free_port()
-    env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_BACKEND": "embedded", "KB_EMBED_DTYPE": settings.embed_dtype}
+    env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_BACKEND": "embedded", "KB_EMBED_DTYPE": settings.embed_dtype, "KB_WORKERS": str(settings.workers)}
     kb = Path(sys.executable).with_name("kb")
     cmd = [str(kb), "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -415,7 +415,7 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
         # warm-up: the model and the index pages
         for t in texts[:10]:
             httpx.get(f"{base}{path}", params={"q": t}, timeout=30).raise_for_status()
-        out = {"server": "kb serve (uvicorn, 1 worker)", "route": f"GET {path}?q=...", "index": str(index_root), "levels": {}}
+        out = {"server": f"kb serve (uvicorn, {settings.workers} worker{'s' if settings.workers > 1 else ''})", "route": f"GET {path}?q=...", "index": str(index_root), "levels": {}}
         for c in API_CONCURRENCY:
             out["levels"][str(c)] = asyncio.run(_load(base + path, texts, c, (requests or API_REQUESTS)[c]))
             log(f"API {c} clients: {out['levels'][str(c)]}")
