@@ -394,14 +394,21 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
     env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_BACKEND": "embedded", "KB_EMBED_DTYPE": settings.embed_dtype, "KB_WORKERS": str(settings.workers)}
     kb = Path(sys.executable).with_name("kb")
     cmd = [str(kb), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads would block the server once it filled.
+    log_path = BENCH_CACHE / "api-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path.open("wb")
+    server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+    def server_log() -> str:
+        return log_path.read_text("utf-8", errors="replace")[-2000:]
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         path = None
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                return {"skipped": f"kb serve exited with {server.returncode}: {server.stderr.read().decode()[-500:]}"}
+                return {"skipped": f"kb serve exited with {server.returncode}: {server_log()[-500:]}"}
             try:
                 r = httpx.get(f"{base}/openapi.json", timeout=2)
                 paths = r.json().get("paths", {})
@@ -419,6 +426,8 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
         for c in API_CONCURRENCY:
             out["levels"][str(c)] = asyncio.run(_load(base + path, texts, c, (requests or API_REQUESTS)[c]))
             log(f"API {c} clients: {out['levels'][str(c)]}")
+            if out["levels"][str(c)]["errors"]:
+                log(f"the server's log ends with:\n{server_log()}")
         return out
     finally:
         server.terminate()
@@ -426,6 +435,7 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log_file.close()
 
 
 async def _load(url: str, texts: list[str], concurrency: int, total: int) -> dict:
@@ -433,23 +443,29 @@ async def _load(url: str, texts: list[str], concurrency: int, total: int) -> dic
 
     lat: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}  # what went wrong: an HTTP status or a transport error's name
     counter = iter(range(total))
 
     async def client(c: httpx.AsyncClient) -> None:
         nonlocal errors
         for i in counter:
             t = time.perf_counter()
-            r = await c.get(url, params={"q": texts[i % len(texts)]})
+            try:
+                r = await c.get(url, params={"q": texts[i % len(texts)]})
+                kind = None if r.status_code == 200 else f"HTTP {r.status_code}"
+            except httpx.TransportError as exc:  # counted, not fatal: the run shows how many failed and how
+                kind = type(exc).__name__
             lat.append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200:
+            if kind:
                 errors += 1
+                kinds[kind] = kinds.get(kind, 0) + 1
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as c:
         t0 = time.perf_counter()
         await asyncio.gather(*(client(c) for _ in range(concurrency)))
         wall = time.perf_counter() - t0
-    return {"requests": total, "errors": errors, "seconds": round(wall, 2), "rps": round(total / wall, 1), **percentiles(lat)}
+    return {"requests": total, "errors": errors, **({"error_kinds": kinds} if kinds else {}), "seconds": round(wall, 2), "rps": round(total / wall, 1), **percentiles(lat)}
 
 
 # ---------------------------------------------------------------------------------------------------------

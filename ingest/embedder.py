@@ -161,16 +161,16 @@ MAX_QUERY_BATCH = 32
 
 
 class QueryBatcher:
-    """Embeds queries on ``cpu_count`` worker threads, each with one intra-op thread, batching whatever queued up
-    while the workers were busy. With ``onnx`` (an ``OnnxQueryModel``, the default) onnxruntime encodes; else the
-    SentenceTransformer in PyTorch.
+    """Embeds queries on ``cpu_count`` worker threads, batching whatever queued up while the workers were busy.
+    With ``onnx`` (an ``OnnxQueryModel``, the default) onnxruntime encodes, with its own non-spinning threads;
+    else the SentenceTransformer in PyTorch, with one intra-op thread per worker: a query is a few tokens, and
+    splitting its tiny matrix products over OpenMP threads gains little on an idle machine and loses badly on a
+    busy one (threads spin at barriers waiting for a descheduled sibling; measured on this 2-core box at load
+    average ~13: 1,199 ms p50 with 2 threads, 230 ms with 1).
 
-    One thread per query: a query is a few tokens, and splitting its tiny matrix products over OpenMP threads
-    gains little on an idle machine and loses badly on a busy one (threads spin at barriers waiting for a
-    descheduled sibling; measured on this 2-core box at load average ~13: 1,199 ms p50 with 2 threads, 230 ms
-    with 1). Batching: under concurrent load, a worker takes every query waiting in the queue and encodes them in
-    one forward pass, which costs less than one pass each (onnxruntime: 8 queries in 45 ms, against 8 ms for one). An idle worker takes a lone query at once, so a
-    single user never waits for a batch to fill. Vectors differ from one-at-a-time encoding only by float
+    Batching: under concurrent load, a worker takes every query waiting in the queue and encodes them in one
+    forward pass, which costs less than one pass each (onnxruntime: 8 queries in 45 ms, against 8 ms for one).
+    An idle worker takes a lone query at once, so a single user never waits for a batch to fill. Vectors differ from one-at-a-time encoding only by float
     rounding (padding is masked out of the mean pooling).
     """
 

@@ -88,9 +88,13 @@ def highlight_spans(text: str, query: str) -> list[list[int]]:
     if not wanted:
         return []
     spans = []
+    seen: dict[str, bool] = {}  # a word's verdict, once per distinct word of this text
     for m in _WORD.finditer(text):
         w = m.group(0).lower()
-        if w not in STOPWORDS and _stem(w) in wanted:
+        hit = seen.get(w)
+        if hit is None:
+            hit = seen[w] = w not in STOPWORDS and _stem(w) in wanted
+        if hit:
             spans.append([m.start(), m.end()])
     return spans
 
