@@ -155,6 +155,9 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
     config = uvicorn.Config("search_api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    if not sys.platform.startswith("linux"):  # only Linux spreads connections over SO_REUSEPORT sockets
+        uvicorn.run("search_api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+        return
     family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
     sockets = []
     for _ in range(workers):
