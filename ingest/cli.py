@@ -149,14 +149,13 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     ACK of its headers: 28 ms searches took 64 ms over a kept-alive connection).
     """
     import socket
-    import sys
 
     import uvicorn
     from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
     config = uvicorn.Config("search_api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
     if not sys.platform.startswith("linux"):  # only Linux spreads connections over SO_REUSEPORT sockets
-        uvicorn.run("search_api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+        Multiprocess(config, sockets=[config.bind_socket()]).run()  # what uvicorn.run does for workers > 1
         return
     family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
     sockets = []
@@ -172,7 +171,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         sock.set_inheritable(True)
         sockets.append(sock)
 
-    class OneSocketEach(Multiprocess):
+    class OneSocketEach(Multiprocess):  # a worker uvicorn restarts listens on the first socket
         def init_processes(self) -> None:
             for sock in sockets:
                 process = Process(self.config, [sock])

@@ -56,7 +56,7 @@ class OnnxQueryModel:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.path = onnx_path
         self._st = st_model
-        self._tokenize = getattr(st_model, "preprocess", None) or st_model.tokenize
+        self._tokenize = _tokenizer(st_model)
 
     @classmethod
     def load(cls, st_model, model_dir: Path, cache_dir: Path) -> OnnxQueryModel | None:
@@ -97,6 +97,11 @@ class OnnxQueryModel:
         with torch.inference_mode():
             ref = self._st.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return float(np.abs(self.encode(texts) - np.asarray(ref, dtype=np.float32)).max())
+
+
+def _tokenizer(st_model):
+    """The SentenceTransformer's own text-to-features call (``preprocess`` since 5.x, ``tokenize`` before)."""
+    return getattr(st_model, "preprocess", None) or st_model.tokenize
 
 
 def _unsupported(model_dir: Path) -> str | None:
@@ -141,7 +146,7 @@ def _export(st_model, model_dir: Path, out_dir: Path) -> Path:
         def forward(self, input_ids, attention_mask, token_type_ids):
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
-    sample = st_model.tokenize(_PROBE[:2]) if not hasattr(st_model, "preprocess") else st_model.preprocess(_PROBE[:2])
+    sample = _tokenizer(st_model)(_PROBE[:2])
     args = tuple(sample.get(n, torch.zeros_like(sample["attention_mask"])) for n in _INPUTS)
     fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".onnx.tmp")
     os.close(fd)
