@@ -19,7 +19,7 @@ from ingest.errors import UnknownFilterValueError
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
 from ingest.text import analyze
 from search_api.filters import SearchFilters
-from search_api.fusion import LegStats, attach_stats
+from search_api.fusion import Leg, LegStats
 
 RELOAD_CHECK_S = 1.0
 
@@ -120,26 +120,19 @@ def _top(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarra
     return (order if rows is None else rows[order]), scores[order]
 
 
-def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by: str) -> list[Document]:
-    """The first ``k`` of a leg's top passages as candidates, carrying the statistics of all of them."""
+def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by: str) -> Leg:
+    """The first ``k`` of a leg's top passages as candidates, carrying the statistics of all of them.
+
+    Columns, not Documents: a candidate becomes a Document (``id`` ``p<row>``, ``meta`` with ``key``, ``group``,
+    ``section_row``, ``doc_row``, ``leg_stats``) only when read.
+    """
     stats = LegStats.of(scores)
-    return attach_stats(_candidates(gen, rows[:k], scores[:k], group_by), stats)
-
-
-def _candidates(gen: Generation, rows: np.ndarray, scores: np.ndarray, group_by: str) -> list[Document]:
+    rows = np.asarray(rows[:k], dtype=np.int64)
     # Gather the columns with one fancy index each: element-wise np.memmap indexing costs ~20 us a row.
-    secs = np.asarray(gen.cols["p_section"])[rows].tolist()
-    docs = np.asarray(gen.cols["p_doc"])[rows].tolist()
-    out = []
-    for r, s, srow, drow in zip(rows.tolist(), scores.tolist(), secs, docs):
-        out.append(
-            Document(
-                id=f"p{r}",
-                score=float(s),
-                meta={"key": r, "group": drow if group_by == "document" else srow, "section_row": srow, "doc_row": drow},
-            )
-        )
-    return out
+    secs = gen.cols["p_section"][rows].astype(np.int64)
+    docs = gen.cols["p_doc"][rows].astype(np.int64)
+    return Leg(rows, np.asarray(scores[:k], dtype=np.float64), docs if group_by == "document" else secs, stats,
+               {"section_row": secs, "doc_row": docs})
 
 
 def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndarray:
@@ -281,7 +274,7 @@ class EmbeddedBM25Retriever:
         positive = np.flatnonzero(scores > 0)
         k = top_k or self.top_k
         rows, top = _top(scores[positive], positive, max(k, self.norm_depth))
-        return {"documents": _leg(gen, rows, top, k, group_by), "matched": int(positive.size)}
+        return {"documents": list(_leg(gen, rows, top, k, group_by)), "matched": int(positive.size)}
 
 
 @component
@@ -299,7 +292,7 @@ class EmbeddedEmbeddingRetriever:
         mask = self.index.mask(gen, filters or SearchFilters())
         k = top_k or self.top_k
         rows, scores = dense_top(gen, np.asarray(query_embedding, dtype=np.float32), mask, max(k, self.norm_depth))
-        return {"documents": _leg(gen, rows, scores, k, group_by)}
+        return {"documents": list(_leg(gen, rows, scores, k, group_by))}
 
 
 def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
@@ -374,12 +367,11 @@ class EmbeddedEngine:
     def refresh(self) -> None:
         self.live.refresh()
 
-    def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[list[Document], list[Document], np.ndarray]:
+    def retrieve(self, query: str, qvec, filters: SearchFilters, depth: int, group_by: str, mode: str) -> tuple[Leg, Leg, np.ndarray]:
         """Both legs' candidates, plus the passage rows that make up the result set for facets."""
         gen = self.live.get()
         mask = self.live.mask(gen, filters)
-        bm25_docs: list[Document] = []
-        dense_docs: list[Document] = []
+        bm25_docs = dense_docs = Leg.of([])
         result_rows: list[np.ndarray] = []
         if mode != "dense":
             scores = bm25_scores(gen, query, mask)

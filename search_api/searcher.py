@@ -22,7 +22,7 @@ from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section, format
 from ingest.settings import Settings
 from ingest.text import STOPWORDS, _stemmer
 from search_api.filters import SearchFilters
-from search_api.fusion import SectionFusionJoiner, fuse
+from search_api.fusion import Leg, SectionFusionJoiner, fuse
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
@@ -82,21 +82,25 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+@lru_cache(maxsize=4096)
+def _query_stems(query: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS)
+
+
 def highlight_spans(text: str, query: str) -> list[list[int]]:
     """Character spans in ``text`` of words that share a stem with a query term (stop words excluded)."""
-    wanted = {_stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS}
+    wanted = _query_stems(query)
     if not wanted:
         return []
-    spans = []
-    seen: dict[str, bool] = {}  # a word's verdict, once per distinct word of this text
-    for m in _WORD.finditer(text):
-        w = m.group(0).lower()
-        hit = seen.get(w)
-        if hit is None:
-            hit = seen[w] = w not in STOPWORDS and _stem(w) in wanted
-        if hit:
-            spans.append([m.start(), m.end()])
-    return spans
+    # Judge each distinct word once, then walk the words only if some matched (most headings have none).
+    hits = set()
+    for w in set(_WORD.findall(text)):
+        lw = w.lower()
+        if lw not in STOPWORDS and _stem(lw) in wanted:
+            hits.add(w)
+    if not hits:
+        return []
+    return [[m.start(), m.end()] for m in _WORD.finditer(text) if m.group() in hits]
 
 
 def citation(doc: DocumentMeta, section: Section, passage: Passage | None = None) -> dict:
@@ -151,20 +155,22 @@ class Searcher:
         depth = max(self.settings.candidates, need * 3)
         phrases, required = query_phrases(req.query)
         while True:
-            bm25_docs, dense_docs, result_rows = self.engine.retrieve(
+            bm25_leg, dense_leg, result_rows = self.engine.retrieve(
                 req.query, qvec, req.filters, depth, req.group_by, req.mode
             )
+            bm25_leg, dense_leg = Leg.of(bm25_leg), Leg.of(dense_leg)  # OpenSearch hands over Documents
             phrase_keys = None
             if phrases:
                 # A passage holding the phrase matches all its words, so BM25 has it unless the phrase is
                 # required (then the dense leg's candidates are checked too, since they will be kept or dropped).
-                phrase_keys = self._phrase_matches(bm25_docs + dense_docs if required else bm25_docs, phrases)
+                keys = bm25_leg.keys.tolist() + (dense_leg.keys.tolist() if required else [])
+                phrase_keys = self._phrase_matches(keys, phrases)
                 if required:  # quoted: only passages that contain every quoted phrase
-                    bm25_docs = [d for d in bm25_docs if d.meta["key"] in phrase_keys]
-                    dense_docs = [d for d in dense_docs if d.meta["key"] in phrase_keys]
+                    bm25_leg = bm25_leg.select(np.array([k in phrase_keys for k in bm25_leg.keys.tolist()], dtype=bool))
+                    dense_leg = dense_leg.select(np.array([k in phrase_keys for k in dense_leg.keys.tolist()], dtype=bool))
             hits = self.joiner.run(
-                bm25_documents=bm25_docs,
-                dense_documents=dense_docs,
+                bm25_documents=bm25_leg,
+                dense_documents=dense_leg,
                 mode=req.mode,
                 method=req.fusion,
                 dense_weight=req.dense_weight,
@@ -172,7 +178,7 @@ class Searcher:
             )["hits"]
             if required:
                 result_rows = result_rows[np.isin(result_rows, list(phrase_keys or ()))]
-            exhausted = len(bm25_docs) < depth and len(dense_docs) < depth
+            exhausted = len(bm25_leg) < depth and len(dense_leg) < depth
             if len(hits) >= need or exhausted or depth >= 100_000:
                 break
             depth *= 4  # passages collapsed to fewer sections than asked for: look deeper
@@ -232,9 +238,9 @@ class Searcher:
             },
         }
 
-    def _phrase_matches(self, docs, phrases: list[str]) -> set:
+    def _phrase_matches(self, keys: list, phrases: list[str]) -> set:
         """Keys of the candidate passages whose text (or headings) contain every phrase, word for word."""
-        keys = list(dict.fromkeys(d.meta["key"] for d in docs))
+        keys = list(dict.fromkeys(keys))
         texts = self.engine.passage_texts(keys)
         wanted = [_phrase_norm(p) for p in phrases]
         words = {w for p in phrases for w in _WORD.findall(p.lower())}
