@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -144,7 +145,8 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
 
     uvicorn's workers share one socket, and whichever wakes first accepts every connection waiting: measured
     here, 8 kept-alive clients all landed on one worker, which did 16.3 s of CPU while the other did 0.04 s.
-    With a socket each, the kernel spreads new connections over the workers. The sockets are also made for TCP
+    With a socket each, the kernel spreads new connections over the workers, and a worker holding more than its
+    share asks one client at a time to reconnect (``search_api.balance``). The sockets are also made for TCP
     (uvicorn's say protocol 0, so asyncio never sets TCP_NODELAY and each response body waited for the delayed
     ACK of its headers: 28 ms searches took 64 ms over a kept-alive connection).
     """
@@ -178,7 +180,11 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
                 process.start()
                 self.processes.append(process)
 
-    print(f"kb serve: {workers} workers on http://{host}:{sockets[0].getsockname()[1]}", file=sys.stderr)
+    from search_api.balance import ENV
+
+    bound = sockets[0].getsockname()[1]
+    os.environ[ENV] = f"{bound}:{workers}"  # the workers (spawned with this environment) even out connections
+    print(f"kb serve: {workers} workers on http://{host}:{bound}", file=sys.stderr)
     OneSocketEach(config, sockets=sockets[:1]).run()
 
 

@@ -25,6 +25,7 @@ from ingest.errors import (
     UnknownFilterValueError,
 )
 from ingest.settings import PROJECT_ROOT, Settings
+from search_api.balance import ConnectionShare, RebalanceConnections
 from search_api.routes import NO_INDEX, build_router
 from search_api.searcher import Searcher
 
@@ -225,6 +226,9 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     app.mount("/ui", StaticFiles(directory=UI_DIR), name="ui")
 
     app.add_middleware(SecurityHeaders)
+    share = ConnectionShare.from_env()  # one of several `kb serve` workers: keep to its share of connections
+    if share is not None:
+        app.add_middleware(RebalanceConnections, share=share)
     app.add_middleware(BodyLimit, max_bytes=settings.max_file_bytes + UPLOAD_OVERHEAD_BYTES)
     if settings.cors_origins:
         app.add_middleware(

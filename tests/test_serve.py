@@ -24,7 +24,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_workers_both_take_connections_and_answer_alike(indexed_corpus):
+def test_two_workers_share_the_connections_evenly_and_answer_alike(indexed_corpus):
     port = _free_port()
     env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_WORKERS": "2"}
     server = subprocess.Popen([str(KB), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
@@ -52,17 +52,19 @@ def test_two_workers_both_take_connections_and_answer_alike(indexed_corpus):
             assert r.status_code == 200, r.text
             answers.append([x["section_id"] for x in r.json()["results"]])
         assert all(a == answers[0] for a in answers) and answers[0]
-        workers = psutil.Process(server.pid).children(recursive=True)
-        holding = []
-        for w in workers:
-            try:
-                conns = w.net_connections(kind="tcp")
-            except psutil.Error:
-                continue
-            n = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
-            if n:
-                holding.append(n)
-        assert len(holding) == 2 and sum(holding) == 16, f"connections per worker: {holding}"
+        assert len(_held(server.pid, port)) == 2, "both workers take connections"
+        # The kernel's hash splits 16 connections 8/8 only 20% of the time. A worker over its share answers one
+        # request with `Connection: close`; the client reconnects and the kernel hashes the new connection again.
+        # Keep the clients busy until the split is even; not one request may fail meanwhile.
+        deadline = time.monotonic() + 60
+        held = _held(server.pid, port)
+        while held != [8, 8]:
+            assert time.monotonic() < deadline, f"connections per worker stayed {held}"
+            for c in clients:
+                r = c.get("/search", params={"q": "border management", "top_k": 3})
+                assert r.status_code == 200, r.text
+            time.sleep(0.25)
+            held = _held(server.pid, port)
     finally:
         for c in clients:
             c.close()
@@ -71,3 +73,17 @@ def test_two_workers_both_take_connections_and_answer_alike(indexed_corpus):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _held(server_pid: int, port: int) -> list[int]:
+    """Established connections to ``port`` held by each worker of the server, sorted."""
+    held = []
+    for w in psutil.Process(server_pid).children(recursive=True):
+        try:
+            conns = w.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        n = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+        if n:
+            held.append(n)
+    return sorted(held)
