@@ -37,6 +37,17 @@ def test_queries_are_embedded_by_onnxruntime_with_pytorchs_vectors(embedder):
     assert worst < 1e-5, f"ONNX and PyTorch query vectors differ by {worst}"
 
 
+def test_the_exported_model_runs_onnxruntimes_fused_bert_operators(embedder):
+    import onnx
+
+    embedder.embed_query(QUERIES[0])
+    graph = onnx.load(str(embedder._query_batcher(embedder._text_embedder.embedding_backend.model).onnx.path)).graph
+    ops = {n.op_type for n in graph.node}
+    # one operator per attention block, embedding + LayerNorm, and residual + LayerNorm: not ~670 small ones
+    assert {"Attention", "EmbedLayerNormalization", "SkipLayerNormalization"} <= ops, sorted(ops)
+    assert len(graph.node) < 100
+
+
 def test_every_dev_question_ranks_the_same_with_either_runtime(searcher, embedder):
     for q in QUERIES:
         onnx = searcher.search(SearchRequest(q, mode="hybrid", top_k=10, facets=False))
