@@ -9,8 +9,8 @@ A worker that holds more than its share of the server's connections, ``ceil(tota
 request with ``Connection: close``. The client opens a new connection, which the kernel hashes again; within a
 few such requests every worker holds its share. Clients lose nothing: HTTP/1.1 clients reconnect on their own
 after a response that says it closes the connection. Counts come from ``/proc/net/tcp{,6}`` (every established
-connection to the port) and this process's file descriptors (which of them are ours), read at most every
-``interval`` seconds; a worker asks for at most one reconnection per reading.
+connection to the port) and this process's file descriptors (which of them are ours), read by a thread every
+half second while requests arrive; a worker asks for at most one reconnection per reading.
 """
 
 from __future__ import annotations
@@ -53,13 +53,21 @@ def connection_counts(port: int) -> tuple[int, int]:
 
 
 class ConnectionShare:
-    """Decides, at most once per ``interval``, whether this worker should hand one connection back."""
+    """Whether this worker should hand one connection back, judged by a thread that reads the counts.
 
-    def __init__(self, port: int, workers: int, interval: float = 0.2) -> None:
+    Reading ``/proc/net/tcp`` costs 4-10 ms here however few connections there are (the kernel walks its whole
+    connection hash table), so it happens on a daemon thread every ``interval`` seconds while requests arrive,
+    never on the event loop; ``over_share`` only reads the latest verdict. Each verdict sends back at most one
+    connection: the counts are stale until the client has reconnected.
+    """
+
+    def __init__(self, port: int, workers: int, interval: float = 0.5) -> None:
         self.port = port
         self.workers = workers
         self.interval = interval
-        self._next = 0.0
+        self._over = False
+        self._last_request = 0.0
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -71,15 +79,25 @@ class ConnectionShare:
         return cls(int(port), int(workers))
 
     def over_share(self) -> bool:
-        now = time.monotonic()
-        if now < self._next or not self._lock.acquire(blocking=False):
-            return False
-        try:
-            self._next = now + self.interval
+        """True for one response after each reading that found this worker over its share (no I/O here)."""
+        self._last_request = time.monotonic()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:  # started in the worker on first use, not in the process that forked it
+                    self._thread = threading.Thread(target=self._watch, name="kb-connection-share", daemon=True)
+                    self._thread.start()
+        if self._over:
+            self._over = False
+            return True
+        return False
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            if time.monotonic() - self._last_request > 2 * self.interval:
+                continue  # no traffic: nothing to balance, nothing to read
             total, mine = connection_counts(self.port)
-            return mine > math.ceil(total / self.workers)
-        finally:
-            self._lock.release()
+            self._over = mine > math.ceil(total / self.workers)
 
 
 class RebalanceConnections:

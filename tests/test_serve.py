@@ -42,6 +42,10 @@ def test_two_workers_share_the_connections_evenly_and_answer_alike(indexed_corpu
                 pass
             assert time.monotonic() < deadline, "kb serve did not come up"
             time.sleep(0.5)
+        # A worker listens once its app has started (model loaded): until then the kernel sends it nothing.
+        while _listening(server.pid, port) < 2:
+            assert time.monotonic() < deadline, "the second worker did not start listening"
+            time.sleep(0.5)
         # 16 kept-alive connections, as 16 browser tabs would hold: the kernel spreads them over the workers'
         # sockets (all 16 on one of two workers has odds of 1 in 32,768).
         answers = []
@@ -87,3 +91,15 @@ def _held(server_pid: int, port: int) -> list[int]:
         if n:
             held.append(n)
     return sorted(held)
+
+
+def _listening(server_pid: int, port: int) -> int:
+    """How many of the server's workers listen on ``port``."""
+    n = 0
+    for w in psutil.Process(server_pid).children(recursive=True):
+        try:
+            conns = w.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        n += any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in conns)
+    return n
