@@ -371,20 +371,20 @@ class EmbeddedEngine:
         """Both legs' candidates, plus the passage rows that make up the result set for facets."""
         gen = self.live.get()
         mask = self.live.mask(gen, filters)
-        bm25_docs = dense_docs = Leg.of([])
+        bm25 = dense = Leg.of([])
         result_rows: list[np.ndarray] = []
         if mode != "dense":
             scores = bm25_scores(gen, query, mask)
             positive = np.flatnonzero(scores > 0)
             rows, top = _top(scores[positive], positive, max(depth, self.norm_depth))
-            bm25_docs = _leg(gen, rows, top, depth, group_by)
+            bm25 = _leg(gen, rows, top, depth, group_by)
             result_rows.append(positive)
         if mode != "bm25" and qvec is not None:
             qvec = qvec.result() if hasattr(qvec, "result") else qvec  # a query still being embedded
             rows, top = dense_top(gen, qvec, mask, max(depth, self.norm_depth))
-            dense_docs = _leg(gen, rows, top, depth, group_by)
+            dense = _leg(gen, rows, top, depth, group_by)
             result_rows.append(rows[:depth])
-        return bm25_docs, dense_docs, _union_sorted(result_rows, gen.n_passages)
+        return bm25, dense, _union_sorted(result_rows, gen.n_passages)
 
     def facets(self, result_rows: np.ndarray) -> tuple[dict[str, int], dict]:
         return facet_counts(self.live.get(), result_rows)

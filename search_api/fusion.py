@@ -97,9 +97,9 @@ class Leg(Sequence):
             meta["leg_stats"] = self.stats
         return Document(id=f"p{key}", score=float(self.scores[i]), meta=meta)
 
-    def select(self, keep: np.ndarray) -> Leg:
-        """The candidates where ``keep`` is true, in the same order, with the same statistics."""
-        idx = np.flatnonzero(keep)
+    def only(self, keys: set) -> Leg:
+        """The candidates whose key is in ``keys``, in the same order, with the same statistics."""
+        idx = np.flatnonzero([k in keys for k in self.keys.tolist()])
         return Leg(
             self.keys[idx], self.scores[idx], self.groups[idx], self.stats, {k: v[idx] for k, v in self.meta.items()},
             None if self.documents is None else [self.documents[j] for j in idx.tolist()],
@@ -194,7 +194,7 @@ def fuse(
     parts = [leg for leg in legs.values() if len(leg)]
     if not parts:
         return Ranking(0, None)
-    keys = np.concatenate([p.keys for p in parts]) if len(parts) > 1 else parts[0].keys
+    keys = np.concatenate([p.keys for p in parts])
     uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     cols: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -226,15 +226,15 @@ def fuse(
         fused = (1.0 - w) * np.where(has_b, b_norm, missing["bm25"]) + w * np.where(has_d, d_norm, missing["dense"])
     uniq_keys = uniq.tolist()
     phrase = np.array([k in phrase_keys for k in uniq_keys], dtype=bool) if phrase_keys else np.zeros(uniq.size, bool)
-    groups = np.concatenate([p.groups for p in parts]) if len(parts) > 1 else parts[0].groups
+    groups = np.concatenate([p.groups for p in parts])
     group_values, gid = np.unique(groups[first], return_inverse=True)
     gid = gid.reshape(-1)
     # each group's best passage: phrase first, then the highest fused score, then the first seen
     order = np.lexsort((first, -fused, ~phrase, gid))
     best = order[np.concatenate(([True], gid[order][1:] != gid[order][:-1]))]
-    names = np.array([str(g) for g in group_values.tolist()])
-    ranked = best[np.lexsort((np.argsort(np.argsort(names, kind="stable")), -fused[best], ~phrase[best]))]
     group_list = group_values.tolist()
+    names = np.array([str(g) for g in group_list])
+    ranked = best[np.lexsort((np.argsort(np.argsort(names, kind="stable")), -fused[best], ~phrase[best]))]
     n_bm25 = len(legs["bm25"])
     normalization_used = normalization if used == "convex" else None
 

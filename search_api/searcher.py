@@ -22,7 +22,7 @@ from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section, format
 from ingest.settings import Settings
 from ingest.text import STOPWORDS, _stemmer
 from search_api.filters import SearchFilters
-from search_api.fusion import Leg, SectionFusionJoiner, fuse
+from search_api.fusion import Leg, SectionFusionJoiner
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
@@ -166,8 +166,7 @@ class Searcher:
                 keys = bm25_leg.keys.tolist() + (dense_leg.keys.tolist() if required else [])
                 phrase_keys = self._phrase_matches(keys, phrases)
                 if required:  # quoted: only passages that contain every quoted phrase
-                    bm25_leg = bm25_leg.select(np.array([k in phrase_keys for k in bm25_leg.keys.tolist()], dtype=bool))
-                    dense_leg = dense_leg.select(np.array([k in phrase_keys for k in dense_leg.keys.tolist()], dtype=bool))
+                    bm25_leg, dense_leg = bm25_leg.only(phrase_keys), dense_leg.only(phrase_keys)
             hits = self.joiner.run(
                 bm25_documents=bm25_leg,
                 dense_documents=dense_leg,
