@@ -127,12 +127,11 @@ def run_worker(spec: dict) -> dict:
     for i in range(len(queries)):
         for mode in MODES:
             searcher.search(request(i, mode))
-    # As `kb serve` does after start-up (search_api/app.py): what loading left behind is frozen out of the cyclic
-    # garbage collector, whose full collections over it took 260-300 ms in the middle of a query.
-    import gc
+    # As `kb serve` does after start-up: what loading left behind is frozen out of the cyclic garbage collector,
+    # whose full collections over it took 260-300 ms in the middle of a query.
+    from search_api.app import freeze_start_up
 
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()
 
     samples: dict[str, dict[str, list[float]]] = {m: {"total": [], "embed": [], "retrieve": [], "hydrate": []} for m in MODES}
     load = []
@@ -835,17 +834,19 @@ def render_markdown(r: dict) -> str:
     else:
         L.append(
             f"`kb serve` in a subprocess on a free 127.0.0.1 port; {api['route']} with the dev questions in turn (hybrid, "
-            "defaults, facets included); httpx `AsyncClient` in the bench process, a fixed number of requests per level. "
-            "Client and server share the 2 cores."
+            "defaults, facets included); each client holds one kept-alive HTTP/1.1 connection read off asyncio streams in the "
+            "bench process (`_Connection`), a fixed number of requests per level. Client and server share the 2 cores; "
+            "client CPU is the load generator's own CPU per request."
             + (f" Measured again on {r['api_measured']} (`kb bench --api-only`) after a change to the serving path." if r.get("api_measured") else "")
         )
         for name, run in (("the bundled corpus", r.get("api_corpus")), ("a synthetic tier", api)):
             if not run or "levels" not in run:
                 continue
             L += ["", f"Against {name} ({run['tier']:,} passages):", ""]
-            L += ["| clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms |", "|---:|---:|---:|---:|---:|---:|---:|"]
+            L += ["| clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms | client CPU ms |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for c, x in run["levels"].items():
-                L.append(f"| {c} | {x['requests']} | {x['errors']} | {x['rps']} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p99']:.1f} |")
+                cpu = f"{x['client_cpu_ms']:.2f}" if "client_cpu_ms" in x else "-"
+                L.append(f"| {c} | {x['requests']} | {x['errors']} | {x['rps']} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p99']:.1f} | {cpu} |")
 
     L += ["", "## Synthetic tiers", ""]
     L.append(

@@ -182,6 +182,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
 
 
+def freeze_start_up() -> None:
+    """Take what start-up loaded (torch, the model, Haystack, the index), which lives as long as the process, out
+    of the cyclic garbage collector's sight. A full collection walked its ~490k objects in 260-300 ms, holding
+    the GIL, so every request in flight on the worker stalled (400-600 ms latencies with 8 clients); after
+    gc.freeze() a full collection takes ~1 ms."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     """The API and web UI for one index.
 
@@ -201,12 +210,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
                 state.searcher = await run_in_threadpool(Searcher, settings, None, state.embedder)
             except (IndexUnavailableError, BackendUnavailableError) as exc:
                 log.warning("%s (%s); serving 503 until an index exists", NO_INDEX, exc)
-        # What start-up loaded (torch, the model, Haystack, the index) lives as long as the process: take it out
-        # of the cyclic garbage collector's sight. A full collection walked its ~490k objects in 260-300 ms,
-        # holding the GIL, so every request in flight on the worker stalled (400-600 ms latencies with 8
-        # clients); after gc.freeze() a full collection takes ~1 ms.
-        gc.collect()
-        gc.freeze()
+        freeze_start_up()
         yield
 
     app = FastAPI(
