@@ -170,8 +170,8 @@ class QueryBatcher:
 
     Batching: under concurrent load, a worker takes every query waiting in the queue and encodes them in one
     forward pass, which costs less than one pass each (onnxruntime: 8 queries in 45 ms, against 8 ms for one).
-    An idle worker takes a lone query at once, so a single user never waits for a batch to fill. Vectors differ from one-at-a-time encoding only by float
-    rounding (padding is masked out of the mean pooling).
+    An idle worker takes a lone query at once, so a single user never waits for a batch to fill. Vectors differ
+    from one-at-a-time encoding only by float rounding (padding is masked out of the mean pooling).
     """
 
     def __init__(self, model, workers: int | None = None, onnx=None) -> None:

@@ -81,25 +81,22 @@ def test_two_workers_share_the_connections_evenly_and_answer_alike(indexed_corpu
 
 def _held(server_pid: int, port: int) -> list[int]:
     """Established connections to ``port`` held by each worker of the server, sorted."""
-    held = []
-    for w in psutil.Process(server_pid).children(recursive=True):
-        try:
-            conns = w.net_connections(kind="tcp")
-        except psutil.Error:
-            continue
-        n = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
-        if n:
-            held.append(n)
-    return sorted(held)
+    return sorted(n for n in (_count(w, port, psutil.CONN_ESTABLISHED) for w in _workers(server_pid)) if n)
 
 
 def _listening(server_pid: int, port: int) -> int:
     """How many of the server's workers listen on ``port``."""
-    n = 0
-    for w in psutil.Process(server_pid).children(recursive=True):
-        try:
-            conns = w.net_connections(kind="tcp")
-        except psutil.Error:
-            continue
-        n += any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in conns)
-    return n
+    return sum(_count(w, port, psutil.CONN_LISTEN) > 0 for w in _workers(server_pid))
+
+
+def _workers(server_pid: int) -> list[psutil.Process]:
+    return psutil.Process(server_pid).children(recursive=True)
+
+
+def _count(worker: psutil.Process, port: int, status: str) -> int:
+    """The worker's TCP sockets on ``port`` in ``status`` (0 if the worker is gone)."""
+    try:
+        conns = worker.net_connections(kind="tcp")
+    except psutil.Error:
+        return 0
+    return sum(1 for c in conns if c.status == status and c.laddr.port == port)
