@@ -32,10 +32,10 @@ from ingest.errors import BackendUnavailableError, IndexUnavailableError, KBErro
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from ingest.stores import Generation, open_current
-from ingest.text import STOPWORDS
+from ingest.text import PAIR_WEIGHT, STOPWORDS
 
 # Bump when the index bodies or the records' shape change: every document is then re-indexed.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: content.pairs (word pairs)
 STATUS_ID = "status"
 MAX_RESULT_WINDOW = 10_000  # OpenSearch's default index.max_result_window (and the k-NN k limit)
 WRITE_TIMEOUT_S = 60.0  # bulk writes of a large document may take longer than a search
@@ -44,21 +44,35 @@ WRITE_TIMEOUT_S = 60.0  # bulk writes of a large document may take longer than a
 # server instead, so a down cluster shows one clear line and no stack trace.
 logging.getLogger("opensearch").setLevel(logging.ERROR)
 
-# The embedded index's analysis (ingest.text.analyze) as an OpenSearch analyzer: lower case, words of two or
+# The embedded index's analysis (ingest.text.analyze) as OpenSearch analyzers: lower case, words of two or
 # more characters, the same stop words, the Snowball English stemmer (PyStemmer's "english"). Only the
 # tokeniser differs (Unicode word boundaries instead of our regex), so BM25 scores are close, not identical.
+# Word pairs go to the ``content.pairs`` subfield (``kb_pairs``: shingles of two). Its char filter deletes stop
+# words and one-character words from the text before tokenising: a stop filter would leave position gaps, and
+# shingles across a gap hold a filler instead of pairing the words on either side as ``analyze`` does.
+_DROPPED = r"(?iU)\b(?:\w|" + "|".join(sorted(STOPWORDS)) + r")\b"
 ANALYSIS = {
+    "char_filter": {
+        "kb_drop_stop": {"type": "pattern_replace", "pattern": _DROPPED, "replacement": ""},
+    },
     "filter": {
         "kb_min2": {"type": "length", "min": 2},
         "kb_stop": {"type": "stop", "stopwords": sorted(STOPWORDS)},
         "kb_stemmer": {"type": "snowball", "language": "English"},
+        "kb_pair": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2, "output_unigrams": False},
     },
     "analyzer": {
         "kb_english": {
             "type": "custom",
             "tokenizer": "standard",
             "filter": ["lowercase", "kb_min2", "kb_stop", "kb_stemmer"],
-        }
+        },
+        "kb_pairs": {
+            "type": "custom",
+            "char_filter": ["kb_drop_stop"],
+            "tokenizer": "standard",
+            "filter": ["lowercase", "kb_stemmer", "kb_pair"],
+        },
     },
 }
 
@@ -106,7 +120,8 @@ def passage_index_body(dim: int, knn: bool = True) -> dict[str, Any]:
             # Haystack also writes blob/score/sparse_embedding (null); they stay in _source, unindexed.
             "dynamic": False,
             "properties": {
-                "content": {"type": "text", "analyzer": "kb_english"},
+                "content": {"type": "text", "analyzer": "kb_english",
+                            "fields": {"pairs": {"type": "text", "analyzer": "kb_pairs"}}},
                 "body": _STORED,
                 "context": _STORED,
                 "embedding": embedding,
@@ -388,6 +403,14 @@ def ensure_indices(client, settings: Settings, dim: int, knn: bool | None = None
         if have.get("dimension") not in (None, dim):
             raise IndexUnavailableError(
                 f"OpenSearch index {names.passages!r} holds {have.get('dimension')}-d vectors but the model gives {dim}-d: "
+                f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
+            )
+        content = next(iter(mapping.values()), {}).get("mappings", {}).get("properties", {}).get("content", {})
+        if "pairs" not in content.get("fields", {}):
+            # Analyzers cannot be added to an existing index: without content.pairs, BM25 would silently lose
+            # the word pairs the embedded engine scores.
+            raise IndexUnavailableError(
+                f"OpenSearch index {names.passages!r} was created before word pairs (no content.pairs field): "
                 f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
             )
         present = index_has_knn(mapping)

@@ -17,7 +17,7 @@ from haystack import Document, component
 
 from ingest.errors import UnknownFilterValueError
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
-from ingest.text import analyze
+from ingest.text import analyze, term_weight
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
 
@@ -136,28 +136,33 @@ def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by
 
 
 def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndarray:
-    """BM25 score of every passage for the query (0 where no term matches or the filter excludes)."""
+    """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the sum over
+    the query's terms, each word pair weighted by ``PAIR_WEIGHT`` (``ingest.text.term_weight``)."""
     if gen.bm25 is None:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    ids = gen.bm25.get_tokens_ids(analyze(query))
-    if not ids:
+    terms = [t for t in analyze(query) if t in gen.bm25.vocab_dict]
+    if not terms:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    scores = _sum_postings(gen.bm25, ids)
+    scores = _sum_postings(gen.bm25, [gen.bm25.vocab_dict[t] for t in terms], [term_weight(t) for t in terms])
     if mask is not None:
         scores = np.where(mask, scores, 0.0).astype(np.float32)
     return scores
 
 
-def _sum_postings(bm25, ids: list[int]) -> np.ndarray:
-    """bm25s's ``get_scores_from_ids`` without ``np.add.at``: a term's postings hold each passage once, so a plain
-    fancy-index add gives the same float32 sums in the same order, several times faster."""
+def _sum_postings(bm25, ids: list[int], weights: list[float]) -> np.ndarray:
+    """bm25s's ``get_scores_from_ids`` with a weight per term, and without ``np.add.at``: a term's postings hold
+    each passage once, so a plain fancy-index add gives the same float32 sums in the same order, several times
+    faster."""
     if bm25.nonoccurrence_array is not None or bm25.backend != "numpy":
-        return bm25.get_scores_from_ids(ids)
+        total = np.zeros(bm25.scores["num_docs"], dtype=np.float32)
+        for t, w in zip(ids, weights):
+            total += w * bm25.get_scores_from_ids([t])
+        return total
     data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
     scores = np.zeros(bm25.scores["num_docs"], dtype=np.dtype(bm25.dtype))
-    for t in ids:
+    for t, w in zip(ids, weights):
         a, b = int(indptr[t]), int(indptr[t + 1])
-        scores[indices[a:b]] += data[a:b]
+        scores[indices[a:b]] += data[a:b] if w == 1.0 else data[a:b] * np.float32(w)
     return scores
 
 

@@ -165,7 +165,7 @@ def fuse(
     *,
     mode: Mode = "hybrid",
     method: FusionMethod = "convex",
-    dense_weight: float = 0.4,
+    dense_weight: float = 0.45,
     rrf_k: int = 60,
     normalization: Normalization = "zscore",
     phrase_keys: set | None = None,
@@ -284,7 +284,7 @@ class Ranking(Sequence):
 class SectionFusionJoiner:
     """Fuse BM25 and dense candidates (convex combination of z-scores or min-max, or RRF) and collapse them to sections."""
 
-    def __init__(self, method: FusionMethod = "convex", dense_weight: float = 0.4, rrf_k: int = 60,
+    def __init__(self, method: FusionMethod = "convex", dense_weight: float = 0.45, rrf_k: int = 60,
                  normalization: Normalization = "zscore") -> None:
         self.method = method
         self.dense_weight = dense_weight

@@ -45,6 +45,7 @@ from ingest.opensearch_store import (
 )
 from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section
 from ingest.settings import Settings
+from ingest.text import PAIR_WEIGHT
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
 
@@ -66,8 +67,12 @@ def filter_clause(filters: SearchFilters) -> dict | None:
 
 
 def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
-    """The BM25 leg's body; Haystack's store puts the query text where ``"$query"`` stands."""
-    boolean: dict[str, Any] = {"must": [{"match": {"content": {"query": "$query", "operator": "or"}}}]}
+    """The BM25 leg's body; Haystack's store puts the query text where ``"$query"`` stands. The query's word
+    pairs add ``PAIR_WEIGHT`` times their BM25 score, as in the embedded engine (``ingest.text.PAIR_WEIGHT``)."""
+    boolean: dict[str, Any] = {
+        "must": [{"match": {"content": {"query": "$query", "operator": "or"}}}],
+        "should": [{"match": {"content.pairs": {"query": "$query", "operator": "or", "boost": PAIR_WEIGHT}}}],
+    }
     clause = filter_clause(filters)
     if clause:
         boolean["filter"] = [clause]

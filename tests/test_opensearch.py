@@ -309,3 +309,27 @@ def test_no_url_configured_is_a_clear_error():
 if __name__ == "__main__":
     write_golden()
     print(f"wrote {len(GOLDEN_CASES)} golden files to {GOLDEN}")
+
+
+@pytest.mark.opensearch
+def test_the_pairs_analyzer_cuts_the_word_pairs_the_embedded_index_does(osmem_url):
+    from ingest.text import analyze
+
+    settings = Settings(opensearch_url=osmem_url, opensearch_index="kb-pairs")
+    client = build_client(settings)
+    ensure_indices(client, settings, 384)
+    text = "Smuggling of migrants by sea is an offence under Article 6 of the Protocol, and cross-border rule 3.2.1"
+    tokens = client.indices.analyze(index="kb-pairs", body={"analyzer": "kb_pairs", "text": text})["tokens"]
+    assert [t["token"] for t in tokens] == [t for t in analyze(text) if " " in t]
+    assert "smuggl migrant" in [t["token"] for t in tokens]  # the pair spans the stop word "of"
+
+
+@pytest.mark.opensearch
+def test_an_index_from_before_word_pairs_is_refused_with_the_fix(osmem_url):
+    settings = Settings(opensearch_url=osmem_url, opensearch_index="kb-before-pairs")
+    client = build_client(settings)
+    old = passage_index_body(384, knn=False)
+    old["mappings"]["properties"]["content"].pop("fields")
+    client.indices.create(index="kb-before-pairs", body=old)
+    with pytest.raises(IndexUnavailableError, match=r"kb-before-pairs.*content\.pairs.*delete it"):
+        ensure_indices(client, settings, 384)

@@ -210,3 +210,28 @@ def test_the_analyzer_keeps_designations_and_compounds_whole():
 
     terms = analyze("Rule \u200e3.2.1 on cross-border AML/TFS controls")
     assert {"3.2.1", "cross-border", "aml/tfs", "rule", "control"} <= set(terms)
+
+
+def test_the_analyzer_indexes_adjacent_words_as_pairs_that_span_stop_words():
+    from ingest.text import PAIR_WEIGHT, analyze, term_weight
+
+    terms = analyze("Smuggling of migrants by sea")
+    assert [t for t in terms if " " in t] == ["smuggl migrant", "migrant sea"]
+    assert term_weight("smuggl migrant") == PAIR_WEIGHT < 1 and term_weight("smuggl") == term_weight("3.2.1") == 1
+
+
+def test_bm25_adds_the_weighted_pair_score_to_the_words_score(searcher):
+    import numpy as np
+
+    from ingest.text import PAIR_WEIGHT
+    from search_api.engine import _sum_postings, bm25_scores
+
+    gen = searcher.engine.live.get()
+    vocab = gen.bm25.vocab_dict
+    words = _sum_postings(gen.bm25, [vocab["smuggl"], vocab["migrant"]], [1.0, 1.0])
+    pair = _sum_postings(gen.bm25, [vocab["smuggl migrant"]], [1.0])
+    full = bm25_scores(gen, "smuggling of migrants", None)
+    np.testing.assert_allclose(full, words + PAIR_WEIGHT * pair, rtol=1e-6)
+    # Only passages that keep the words together gain; every other match keeps its words' score.
+    together, without_pair = pair > 0, (words > 0) & (pair == 0)
+    assert together.sum() > 10 and without_pair.sum() > 10
