@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ingest.errors import FileTooLargeError, IndexUnavailableError, NotFoundError
 from ingest.schema import DOC_ID_RE, SECTION_ID_RE, slugify
@@ -47,7 +48,11 @@ _build_lock = threading.Lock()
 # dependencies
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies every request resolves are coroutines: FastAPI runs a plain ``def`` dependency on the thread
+# pool, and three thread hops per search cost more than the checks themselves.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -65,6 +70,12 @@ def get_searcher(request: Request) -> Searcher:
     return state.searcher
 
 
+async def searcher_dependency(request: Request) -> Searcher:
+    """``get_searcher`` for routes: the built Searcher at once, or built on the thread pool the first time."""
+    searcher = request.app.state.searcher
+    return searcher if searcher is not None else await run_in_threadpool(get_searcher, request)
+
+
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
@@ -78,13 +89,13 @@ def _token_ok(given: str | None, *expected: str | None) -> bool:
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
-def require_read(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+async def require_read(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
     """Read endpoints are open unless ``KB_READ_TOKEN`` is set; then it (or the write token) is required."""
     if settings.read_token and not _token_ok(_bearer(request), settings.read_token, settings.api_token):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid read token is required (Authorization: Bearer ...)", _UNAUTHORIZED)
 
 
-def require_write(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+async def require_write(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
     """Uploads and deletes are off without ``KB_API_TOKEN`` and need exactly that token when it is set."""
     if not settings.api_token:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "uploads disabled: set KB_API_TOKEN")
@@ -108,7 +119,7 @@ def _check_doc_id(doc_id: str) -> str:
     return doc_id
 
 
-SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+SearcherDep = Annotated[Searcher, Depends(searcher_dependency)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 DELETE_NOTE = (
