@@ -108,10 +108,40 @@ def artifact_key(sha256: str, pipeline_fingerprint: str) -> str:
 VECTOR_DTYPE = "float16"
 
 
+# How a generation finds a query term's postings: a sorted array of 64-bit term keys beside the term ids, both
+# memory-mapped. bm25s's own vocabulary is a Python dict loaded whole; with word pairs it holds 3.35M terms at
+# 1M passages and cost 1.3 GB of resident memory.
+TERM_DICTIONARY = "blake2b-64 sorted keys"
+
+
+def bm25_manifest() -> dict:
+    """The ``bm25`` block of a generation's manifest: the analyzer's configuration and the term dictionary."""
+    return {**bm25_config(), "term_dictionary": TERM_DICTIONARY}
+
+
 def built_with_other_code(manifest: dict) -> bool:
     """True when a generation's BM25 analyzer or vector storage is not what this code writes: rewrite it
     from the artifacts (no re-embedding) so queries are analysed and scored like the index."""
-    return manifest.get("bm25") != bm25_config() or manifest.get("vectors", {}).get("dtype") != VECTOR_DTYPE
+    return manifest.get("bm25") != bm25_manifest() or manifest.get("vectors", {}).get("dtype") != VECTOR_DTYPE
+
+
+def term_key(term: str) -> int:
+    """A BM25 term's 64-bit key in the term dictionary (blake2b: the same on every platform and in every run)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def save_term_dictionary(bm25_dir: Path, vocab: dict[str, int]) -> None:
+    """``term_keys.npy`` (sorted uint64) and ``term_ids.npy`` (the bm25s term id of each key)."""
+    keys = np.fromiter((term_key(t) for t in vocab), dtype=np.uint64, count=len(vocab))
+    ids = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    if keys.size > 1 and bool((keys[1:] == keys[:-1]).any()):  # about 1 in 4 million at 3M terms
+        i = int(np.flatnonzero(keys[1:] == keys[:-1])[0])
+        clash = [t for t, j in vocab.items() if j in (ids[i], ids[i + 1])]
+        raise IndexWriteError(f"two BM25 terms share a 64-bit key in {bm25_dir}: {clash}")
+    np.save(bm25_dir / "term_keys.npy", keys)
+    np.save(bm25_dir / "term_ids.npy", ids.astype(np.int32 if len(ids) < 2**31 else np.int64))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -321,6 +351,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         retriever = bm25s.BM25(**BM25_PARAMS)
         retriever.index(tokenize_for_bm25([p.search_text for p in passages]), show_progress=False)
         retriever.save(str(bm25_dir), show_progress=False)
+        save_term_dictionary(bm25_dir, retriever.vocab_dict)
     else:
         bm25_dir.mkdir()
 
@@ -328,7 +359,7 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         "schema_version": SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": model_info,
-        "bm25": bm25_config(),
+        "bm25": bm25_manifest(),
         "vectors": {"dtype": VECTOR_DTYPE},
         "counts": {"documents": len(documents), "sections": len(sections), "passages": n},
         "doc_types": doc_types,
@@ -405,7 +436,9 @@ class Generation:
             import bm25s
 
             try:
-                self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)
+                self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, load_vocab=False)
+                self.term_keys = np.load(path / "bm25" / "term_keys.npy", mmap_mode="r")
+                self.term_ids_by_key = np.load(path / "bm25" / "term_ids.npy", mmap_mode="r")
             except Exception as exc:  # bm25s raises a variety of errors on damaged files
                 raise IndexUnavailableError(f"{path / 'bm25'} is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
         self.doc_types: list[str] = self.manifest["doc_types"]
@@ -413,6 +446,16 @@ class Generation:
         self.members: list[str] = self.manifest["members"]
         self.member_code = {m: i for i, m in enumerate(self.members)}
         self._documents: dict[str, DocumentMeta] | None = None
+
+    def term_ids(self, terms: list[str]) -> list[tuple[str, int]]:
+        """The terms the index holds, each with its bm25s term id (a binary search in the term dictionary)."""
+        if self.bm25 is None or not terms:
+            return []
+        keys = np.fromiter((term_key(t) for t in terms), dtype=np.uint64, count=len(terms))
+        pos = np.minimum(np.searchsorted(self.term_keys, keys), len(self.term_keys) - 1)
+        found = np.asarray(self.term_keys[pos]) == keys
+        ids = np.asarray(self.term_ids_by_key[pos])
+        return [(t, int(i)) for t, i, ok in zip(terms, ids, found) if ok]
 
     @property
     def name(self) -> str:

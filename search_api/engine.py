@@ -140,10 +140,10 @@ def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndar
     the query's terms, each word pair weighted by ``PAIR_WEIGHT`` (``ingest.text.term_weight``)."""
     if gen.bm25 is None:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    terms = [t for t in analyze(query) if t in gen.bm25.vocab_dict]
-    if not terms:
+    found = gen.term_ids(analyze(query))
+    if not found:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    scores = _sum_postings(gen.bm25, [gen.bm25.vocab_dict[t] for t in terms], [term_weight(t) for t in terms])
+    scores = _sum_postings(gen.bm25, [i for _, i in found], [term_weight(t) for t, _ in found])
     if mask is not None:
         scores = np.where(mask, scores, 0.0).astype(np.float32)
     return scores

@@ -227,7 +227,7 @@ def test_bm25_adds_the_weighted_pair_score_to_the_words_score(searcher):
     from search_api.engine import _sum_postings, bm25_scores
 
     gen = searcher.engine.live.get()
-    vocab = gen.bm25.vocab_dict
+    vocab = dict(gen.term_ids(["smuggl", "migrant", "smuggl migrant"]))
     words = _sum_postings(gen.bm25, [vocab["smuggl"], vocab["migrant"]], [1.0, 1.0])
     pair = _sum_postings(gen.bm25, [vocab["smuggl migrant"]], [1.0])
     full = bm25_scores(gen, "smuggling of migrants", None)
