@@ -132,6 +132,13 @@ def term_key(term: str) -> int:
 
 def save_term_dictionary(bm25_dir: Path, vocab: dict[str, int]) -> None:
     """``term_keys.npy`` (sorted uint64) and ``term_ids.npy`` (the bm25s term id of each key)."""
+    keys, ids = term_dictionary(bm25_dir, vocab)
+    np.save(bm25_dir / "term_keys.npy", keys)
+    np.save(bm25_dir / "term_ids.npy", ids)
+
+
+def term_dictionary(bm25_dir: Path, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted term keys and their term ids, from bm25s's vocabulary."""
     keys = np.fromiter((term_key(t) for t in vocab), dtype=np.uint64, count=len(vocab))
     ids = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
     order = np.argsort(keys, kind="stable")
@@ -140,8 +147,7 @@ def save_term_dictionary(bm25_dir: Path, vocab: dict[str, int]) -> None:
         i = int(np.flatnonzero(keys[1:] == keys[:-1])[0])
         clash = [t for t, j in vocab.items() if j in (ids[i], ids[i + 1])]
         raise IndexWriteError(f"two BM25 terms share a 64-bit key in {bm25_dir}: {clash}")
-    np.save(bm25_dir / "term_keys.npy", keys)
-    np.save(bm25_dir / "term_ids.npy", ids.astype(np.int32 if len(ids) < 2**31 else np.int64))
+    return keys, ids.astype(np.int32 if len(ids) < 2**31 else np.int64)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -437,8 +443,12 @@ class Generation:
 
             try:
                 self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, load_vocab=False)
-                self.term_keys = np.load(path / "bm25" / "term_keys.npy", mmap_mode="r")
-                self.term_ids_by_key = np.load(path / "bm25" / "term_ids.npy", mmap_mode="r")
+                if (path / "bm25" / "term_keys.npy").exists():
+                    self.term_keys = np.load(path / "bm25" / "term_keys.npy", mmap_mode="r")
+                    self.term_ids_by_key = np.load(path / "bm25" / "term_ids.npy", mmap_mode="r")
+                else:  # written before the term dictionary: build it in memory; the next `kb ingest` rewrites it
+                    vocab = json.loads((path / "bm25" / "vocab.index.json").read_text("utf-8"))
+                    self.term_keys, self.term_ids_by_key = term_dictionary(path / "bm25", vocab)
             except Exception as exc:  # bm25s raises a variety of errors on damaged files
                 raise IndexUnavailableError(f"{path / 'bm25'} is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
         self.doc_types: list[str] = self.manifest["doc_types"]

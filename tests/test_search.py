@@ -235,3 +235,31 @@ def test_bm25_adds_the_weighted_pair_score_to_the_words_score(searcher):
     # Only passages that keep the words together gain; every other match keeps its words' score.
     together, without_pair = pair > 0, (words > 0) & (pair == 0)
     assert together.sum() > 10 and without_pair.sum() > 10
+
+
+def test_the_term_dictionary_finds_what_bm25s_indexed_and_nothing_else(searcher):
+    import json
+
+    gen = searcher.engine.live.get()
+    vocab = json.loads((gen.path / "bm25" / "vocab.index.json").read_text("utf-8"))  # bm25s's own, never loaded
+    terms = ["smuggl", "smuggl migrant", "3.2.1", "zzz-not-a-term", "migrant smuggl zzz"]
+    assert gen.term_ids(terms) == [(t, vocab[t]) for t in terms if t in vocab]
+    assert len(gen.term_keys) == len(vocab) and gen.bm25.vocab_dict == {}
+
+
+def test_a_generation_written_before_the_term_dictionary_still_opens_and_finds_terms(searcher, tmp_path):
+    import shutil
+
+    from ingest.stores import Generation
+
+    gen = searcher.engine.live.get()
+    old = tmp_path / gen.path.name
+    shutil.copytree(gen.path, old)
+    for name in ("term_keys.npy", "term_ids.npy"):
+        (old / "bm25" / name).unlink()
+    terms = ["smuggl", "smuggl migrant", "zzz-not-a-term"]
+    before = Generation(old)
+    try:
+        assert before.term_ids(terms) == gen.term_ids(terms) and len(gen.term_ids(terms)) == 2
+    finally:
+        before.close()
