@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import sqlite3
@@ -397,6 +398,21 @@ REQUIRED_FILES = (
 )
 
 
+def _advise_random_access(bm25) -> None:
+    """Tell the kernel the BM25 postings are read at random: no readahead around each term's postings.
+
+    A query reads a few short postings scattered over two large memory-mapped arrays (1.2 GB at 1M passages with
+    word pairs). With the default readahead each read pulled in its neighbourhood: resident memory at 1M passages
+    rose by 0.85 GB of mapped pages that no query needed.
+    """
+    if not hasattr(mmap, "MADV_RANDOM"):
+        return
+    for name in ("data", "indices"):
+        m = getattr(bm25.scores[name], "_mmap", None)
+        if m is not None:
+            m.madvise(mmap.MADV_RANDOM)
+
+
 class Generation:
     """One live generation, opened read-only: arrays memory-mapped, text in SQLite, BM25 via bm25s."""
 
@@ -451,6 +467,7 @@ class Generation:
                     self.term_keys, self.term_ids_by_key = term_dictionary(path / "bm25", vocab)
             except Exception as exc:  # bm25s raises a variety of errors on damaged files
                 raise IndexUnavailableError(f"{path / 'bm25'} is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
+            _advise_random_access(self.bm25)
         self.doc_types: list[str] = self.manifest["doc_types"]
         self.languages: list[str] = self.manifest["languages"]
         self.members: list[str] = self.manifest["members"]
