@@ -399,14 +399,14 @@ def ensure_indices(client, settings: Settings, dim: int, knn: bool | None = None
     names = index_names(settings)
     if client.indices.exists(index=names.passages):
         mapping = client.indices.get_mapping(index=names.passages)
-        have = next(iter(mapping.values()), {}).get("mappings", {}).get("properties", {}).get("embedding", {})
+        properties = next(iter(mapping.values()), {}).get("mappings", {}).get("properties", {})
+        have = properties.get("embedding", {})
         if have.get("dimension") not in (None, dim):
             raise IndexUnavailableError(
                 f"OpenSearch index {names.passages!r} holds {have.get('dimension')}-d vectors but the model gives {dim}-d: "
                 f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
             )
-        content = next(iter(mapping.values()), {}).get("mappings", {}).get("properties", {}).get("content", {})
-        if "pairs" not in content.get("fields", {}):
+        if "pairs" not in properties.get("content", {}).get("fields", {}):
             # Analyzers cannot be added to an existing index: without content.pairs, BM25 would silently lose
             # the word pairs the embedded engine scores.
             raise IndexUnavailableError(
