@@ -19,6 +19,8 @@ from haystack import Document, component
 FusionMethod = Literal["convex", "rrf"]
 Normalization = Literal["zscore", "minmax"]
 Mode = Literal["hybrid", "bm25", "dense"]
+# The dense leg's share of a convex fusion when none is given (KB_DENSE_WEIGHT sets the service's; see README).
+DENSE_WEIGHT = 0.45
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def fuse(
     *,
     mode: Mode = "hybrid",
     method: FusionMethod = "convex",
-    dense_weight: float = 0.45,
+    dense_weight: float = DENSE_WEIGHT,
     rrf_k: int = 60,
     normalization: Normalization = "zscore",
     phrase_keys: set | None = None,
@@ -284,7 +286,7 @@ class Ranking(Sequence):
 class SectionFusionJoiner:
     """Fuse BM25 and dense candidates (convex combination of z-scores or min-max, or RRF) and collapse them to sections."""
 
-    def __init__(self, method: FusionMethod = "convex", dense_weight: float = 0.45, rrf_k: int = 60,
+    def __init__(self, method: FusionMethod = "convex", dense_weight: float = DENSE_WEIGHT, rrf_k: int = 60,
                  normalization: Normalization = "zscore") -> None:
         self.method = method
         self.dense_weight = dense_weight
