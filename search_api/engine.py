@@ -251,15 +251,34 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
             return _top(np.zeros(0, np.float32), None, 0)
     n = gen.n_passages if rows is None else rows.size
     k = min(k, n)
+    chosen = min(n, k + max(16, k // 8))
+    if 2 * chosen >= n:  # a small corpus or a narrow filter: score every row exactly, no shortlist
+        cand = np.arange(gen.n_passages) if rows is None else rows
+        return _top(_exact_cosines(gen, q, cand), cand, k)
     if rows is not None and rows.size >= 0.25 * gen.n_passages:
         approx = _approx_cosines(gen, q, None)[rows]  # a broad filter: one pass over all rows beats a gather
     else:
         approx = _approx_cosines(gen, q, rows)
-    chosen = min(n, k + max(16, k // 8))
-    part = np.argpartition(approx, n - chosen)[n - chosen:] if chosen < n else np.arange(n)  # the largest, no negated copy
+    part = np.argpartition(approx, n - chosen)[n - chosen:]  # the largest, no negated copy
     cand = np.sort(part if rows is None else rows[part])  # in row order: sequential reads, deterministic ties
-    exact = np.asarray(gen.vectors[cand], dtype=np.float32) @ q
-    return _top(exact, cand, k)
+    return _top(_exact_cosines(gen, q, cand), cand, k)
+
+
+def _exact_cosines(gen: Generation, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Float32 cosines of the query with the stored vectors of ``rows`` (ascending row numbers).
+
+    torch gathers and upcasts the float16 rows and multiplies on the calling thread alone. numpy took ten times
+    as long to upcast them here (~3 ns a value: 1.4 ms for a shortlist of 1,125 vectors), and its OpenBLAS
+    product ran on two threads, the second spinning for as long as the first worked, for no gain in time.
+    """
+    import torch
+
+    with torch.inference_mode(), _torch_threads(1):
+        if gen.vectors.dtype == np.float32:
+            m = torch.from_numpy(np.asarray(gen.vectors[rows]))
+        else:
+            m = _vector_tensor(gen).index_select(0, torch.from_numpy(np.asarray(rows, dtype=np.int64))).float()
+        return torch.mv(m, torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))).numpy()
 
 
 @component

@@ -155,6 +155,28 @@ def test_highlights_mark_words_sharing_a_stem_with_the_query():
     assert words == ["Victims", "trafficking", "protected", "trafficker"]  # same stems BM25 matched on
 
 
+def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher):
+    """Scoring every row (a small corpus, a narrow filter) or a float16 shortlist first: either way the leg's
+    top k and their scores are those of the float32 cosines over all rows the filter lets through."""
+    import numpy as np
+
+    from search_api.engine import dense_top
+
+    gen = searcher.engine.live.get()
+    stored = np.asarray(gen.vectors, dtype=np.float32)
+    sparse = np.random.default_rng(7).random(gen.n_passages) < 0.3
+    for question in ["smuggling of migrants by sea", "shelters for victims", "extradition of offenders"]:
+        q = searcher.embed(question)
+        for mask in (None, sparse):
+            allowed = np.arange(gen.n_passages) if mask is None else np.flatnonzero(mask)
+            cosines = stored[allowed] @ q
+            for k in (10, 1000):  # 10: through the shortlist; 1000 of 1,333: every row scored
+                rows, scores = dense_top(gen, q, mask, k)
+                assert len(rows) == min(k, allowed.size) and np.isin(rows, allowed).all()
+                np.testing.assert_allclose(scores, np.sort(cosines)[::-1][: len(rows)], atol=1e-6)
+                np.testing.assert_allclose(stored[rows] @ q, scores, atol=1e-6)
+
+
 def test_the_scanned_act_is_searchable_with_page_numbers(searcher):
     f = build_filters(doc_ids=["pk-pta-2018"])
     out = searcher.search(SearchRequest("smuggling of migrants punishment imprisonment", filters=f, top_k=5))
