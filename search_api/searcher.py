@@ -87,20 +87,78 @@ def _query_stems(query: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS)
 
 
+class Highlighter:
+    """Spans of the words that share a stem with a query term (stop words excluded), for texts judged together.
+
+    A page of results is judged at once: its distinct words are stemmed in one call, so a word is stemmed once
+    per page, not once per passage or heading it appears in. The words that match are then found in each text
+    with ``str.find`` and kept where they stand whole, as ``_WORD`` cuts words. Both steps avoid regex scans,
+    which cost ~40 ns a character here (~0.5 ms a page).
+    """
+
+    def __init__(self, query: str, texts: list[str]) -> None:
+        self._hits: tuple[str, ...] = ()
+        self._done: dict[str, list[list[int]]] = {}
+        wanted = _query_stems(query)
+        if not wanted:
+            return
+        words = set()
+        for token in set("\n".join(texts).lower().split()):  # _WORD's words never span white space
+            if token.isalnum():
+                if len(token) > 1:
+                    words.add(token)
+            else:
+                words.update(_WORD.findall(token))
+        words = list(words - STOPWORDS)
+        self._hits = tuple(w for w, stem in zip(words, _stemmer().stemWords(words)) if stem in wanted)
+
+    def spans(self, text: str) -> list[list[int]]:
+        """[start, end] of every matching word in ``text``, in order."""
+        if not self._hits:
+            return []
+        if text not in self._done:  # headings repeat down a page
+            self._done[text] = _find_words(text, self._hits)
+        return self._done[text]
+
+
+def _find_words(text: str, words: tuple[str, ...]) -> list[list[int]]:
+    """Spans of whole occurrences of the lower-case ``words`` in ``text``, in any case."""
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lower case is longer ("İ"): positions would shift
+        pattern = _words_pattern(frozenset(words))
+        return [[m.start(), m.end()] for m in pattern.finditer(text)]
+    out = []
+    n = len(text)
+    for w in words:
+        start = low.find(w)
+        while start >= 0:
+            end = start + len(w)
+            # whole as _WORD cuts it: no word character on either side, and not part of a dotted number
+            if not (
+                (start and (_is_word_char(low[start - 1]) or (low[start - 1] == "." and start > 1 and low[start - 2].isdecimal())))
+                or (end < n and (_is_word_char(low[end]) or (low[end] == "." and end + 1 < n and low[end + 1].isdecimal())))
+            ):
+                out.append([start, end])
+            start = low.find(w, end)
+    out.sort()
+    return out
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 def highlight_spans(text: str, query: str) -> list[list[int]]:
     """Character spans in ``text`` of words that share a stem with a query term (stop words excluded)."""
-    wanted = _query_stems(query)
-    if not wanted:
-        return []
-    # Judge each distinct word once, then walk the words only if some matched (most headings have none).
-    hits = set()
-    for w in set(_WORD.findall(text)):
-        lw = w.lower()
-        if lw not in STOPWORDS and _stem(lw) in wanted:
-            hits.add(w)
-    if not hits:
-        return []
-    return [[m.start(), m.end()] for m in _WORD.finditer(text) if m.group() in hits]
+    return Highlighter(query, [text]).spans(text)
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(words: frozenset[str]) -> re.Pattern:
+    """Any of the lower-cased ``words`` in any case, whole as ``_WORD`` cuts them: not inside a longer word or a
+    dotted number."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<!\w)(?<!\d\.)(?:{alternatives})(?!\w)(?!\.\d)", re.IGNORECASE)
 
 
 def citation(doc: DocumentMeta, section: Section, passage: Passage | None = None) -> dict:
@@ -185,9 +243,10 @@ class Searcher:
         page = hits[req.offset : need]
         hydrated = self.engine.hydrate(page)
         results = []
-        for rank, (hit, h) in enumerate(zip(page, hydrated), start=req.offset + 1):
+        texts = [h["passage"].text or h["section"].title for h in hydrated]
+        marker = Highlighter(req.query, texts + [x for h in hydrated for x in h["section"].heading_path])
+        for rank, (hit, h, text) in enumerate(zip(page, hydrated, texts), start=req.offset + 1):
             p, s, d = h["passage"], h["section"], h["document"]
-            text = p.text or s.title
             results.append(
                 {
                     "rank": rank,
@@ -196,8 +255,8 @@ class Searcher:
                     "section_id": s.section_id,
                     "passage_id": p.passage_id,
                     "text": text,
-                    "highlights": highlight_spans(text, req.query),
-                    "heading_highlights": [highlight_spans(x, req.query) for x in s.heading_path],
+                    "highlights": marker.spans(text),
+                    "heading_highlights": [marker.spans(x) for x in s.heading_path],
                     "citation": citation(d, s, p),
                     "members": s.members,
                     "priority_areas": area_tags(s),

@@ -155,6 +155,51 @@ def test_highlights_mark_words_sharing_a_stem_with_the_query():
     assert words == ["Victims", "trafficking", "protected", "trafficker"]  # same stems BM25 matched on
 
 
+def _reference_spans(text: str, query: str) -> list[list[int]]:
+    """The definition the highlighter is fast at: each word as the search tokenizer cuts it, marked when its
+    lower case is no stop word and shares a stem with a query word."""
+    import Stemmer
+
+    from ingest.text import STOPWORDS
+    from search_api.searcher import _WORD
+
+    stem = Stemmer.Stemmer("english").stemWord
+    wanted = {stem(w) for w in _WORD.findall(query.lower()) if w not in STOPWORDS}
+    return [[m.start(), m.end()] for m in _WORD.finditer(text)
+            if m.group().lower() not in STOPWORDS and stem(m.group().lower()) in wanted]
+
+
+def test_highlights_take_words_whole_in_any_case():
+    text = "Section 12.5 and 12 apply; 12th and sub_12 do not. VICTIMS, Victim's and victim-support; victimhood."
+    words = [text[a:b] for a, b in highlight_spans(text, "12 victim 12.5")]
+    assert words == ["12.5", "12", "VICTIMS", "Victim", "victim"]
+    assert highlight_spans(text, "12 victim 12.5") == _reference_spans(text, "12 victim 12.5")
+    shifted = "İ Trafficking of persons"  # lower-casing "İ" gives two characters: positions must not shift
+    assert [shifted[a:b] for a, b in highlight_spans(shifted, "trafficking")] == ["Trafficking"]
+
+
+def test_a_page_is_highlighted_as_each_text_would_be_alone(searcher):
+    """The highlighter judges a page of passages and headings at once; every span must be what the plain
+    definition gives for that text alone (real results of every dev question)."""
+    import json
+    from pathlib import Path
+
+    from search_api.searcher import Highlighter
+
+    questions = [json.loads(line)["text"] for line in Path("eval/bali_dev/queries.jsonl").read_text().splitlines()]
+    checked = 0
+    for q in questions:
+        results = searcher.search(SearchRequest(q, top_k=10, facets=False))["results"]
+        texts = [r["text"] for r in results] + [h for r in results for h in r["citation"]["heading_path"]]
+        page = Highlighter(q, texts)
+        for r in results:
+            assert r["highlights"] == _reference_spans(r["text"], q), (q, r["passage_id"])
+        for t in texts:
+            assert page.spans(t) == _reference_spans(t, q), (q, t[:60])
+            checked += bool(page.spans(t))
+    assert checked > 300  # most of the pages do have highlights
+
+
 def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher):
     """Scoring every row (a small corpus, a narrow filter) or a float16 shortlist first: either way the leg's
     top k and their scores are those of the float32 cosines over all rows the filter lets through."""
