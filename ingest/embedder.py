@@ -30,6 +30,7 @@ class Embedder:
         self.batch_size = settings.embed_batch_size
         self.max_tokens = settings.max_passage_tokens
         self.query_runtime = settings.query_runtime
+        self.query_threads = settings.query_threads or min(2, os.cpu_count() or 1)
         self.cache_dir = settings.cache_dir
         self._doc_embedder = None
         self._text_embedder = None
@@ -117,15 +118,18 @@ class Embedder:
                 if self.query_runtime == "onnx" and self.dtype == "fp32":  # a bf16 model stays in PyTorch
                     from ingest.onnx_query import OnnxQueryModel
 
-                    onnx = OnnxQueryModel.load(model, Path(self.model_path), self.cache_dir)
-                b = _BATCHERS[key] = QueryBatcher(model, onnx=onnx)
+                    onnx = OnnxQueryModel.load(model, Path(self.model_path), self.cache_dir, threads=self.query_threads)
+                b = _BATCHERS[key] = QueryBatcher(model, workers=self.query_threads, onnx=onnx)
             return b
 
     @property
     def active_query_runtime(self) -> str:
-        """What encodes queries in this process: ``onnx``, or ``torch`` (configured, or the fallback)."""
+        """What encodes queries in this process: ``onnx``, or ``torch`` (configured, or the fallback); ``not
+        started`` before the first query (``warm_up_queries`` starts it)."""
         b = _BATCHERS.get((id(self._text_embedder.embedding_backend.model), self.query_runtime)) if self._text_embedder else None
-        return "onnx" if b is not None and b.onnx is not None else "torch"
+        if b is None:
+            return "not started"
+        return "onnx" if b.onnx is not None else "torch"
 
 
 class PendingEmbedding:
@@ -161,7 +165,8 @@ MAX_QUERY_BATCH = 32
 
 
 class QueryBatcher:
-    """Embeds queries on ``cpu_count`` worker threads, batching whatever queued up while the workers were busy.
+    """Embeds queries on ``workers`` threads (default: one per core), batching whatever queued up while they were
+    busy.
     With ``onnx`` (an ``OnnxQueryModel``, the default) onnxruntime encodes, with its own non-spinning threads;
     else the SentenceTransformer in PyTorch, with one intra-op thread per worker: a query is a few tokens, and
     splitting its tiny matrix products over OpenMP threads gains little on an idle machine and loses badly on a

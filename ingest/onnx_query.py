@@ -45,15 +45,16 @@ _PROBE = [
 class OnnxQueryModel:
     """Mean-pooled, normalised sentence embeddings from an onnxruntime session over the exported transformer."""
 
-    def __init__(self, st_model, onnx_path: Path) -> None:
+    def __init__(self, st_model, onnx_path: Path, threads: int = 2) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        # Two threads that sleep, never spin, when idle. A spinning thread steals the core from the BM25 leg and
+        # ``threads`` that sleep, never spin, when idle. A spinning thread steals the core from the BM25 leg and
         # the dense product that run beside and after the embedding (hybrid p50 at 100k passages, measured
-        # three times each: 1 thread 32-34 ms; 2 spinning 35 ms; 2 sleeping 26-31 ms). Under concurrent load the
-        # throughput is the same either way. Calls from several threads run concurrently.
-        opts.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        # three times each: 1 thread 32-34 ms; 2 spinning 35 ms; 2 sleeping 26-31 ms). Two suit one process
+        # alone on two cores; kb serve's worker processes get one each (``Settings.query_threads``). Calls from
+        # several threads run concurrently.
+        opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -64,7 +65,7 @@ class OnnxQueryModel:
         self._tokenize = _tokenizer(st_model)
 
     @classmethod
-    def load(cls, st_model, model_dir: Path, cache_dir: Path) -> OnnxQueryModel | None:
+    def load(cls, st_model, model_dir: Path, cache_dir: Path, threads: int = 2) -> OnnxQueryModel | None:
         """The exported model (exporting it first if needed), or None when it cannot stand in for PyTorch."""
         why = _unsupported(model_dir)
         if why:
@@ -72,7 +73,7 @@ class OnnxQueryModel:
             return None
         try:
             path = _export(st_model, model_dir, Path(cache_dir) / "onnx")
-            onnx = cls(st_model, path)
+            onnx = cls(st_model, path, threads)
             diff = onnx.max_difference()
         except Exception as exc:  # noqa: BLE001 - any failure here means: use PyTorch, and say why
             log.warning("queries are embedded by PyTorch: the ONNX export failed (%s: %s)", type(exc).__name__, exc)

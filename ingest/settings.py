@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     embed_batch_size: int = 16  # measured fastest for ~160-token passages on 2 cores
     max_passage_tokens: int = 256
     query_runtime: Literal["onnx", "torch"] = "onnx"  # what embeds queries (passages: always the Haystack component)
+    query_threads: int | None = Field(
+        default=None, ge=1,
+        description="Threads that embed queries, and onnxruntime's threads in each; default: every core (at most 2). "
+                    "kb serve gives each of its N worker processes cores/N",
+    )
 
     # Ingest limits
     max_file_bytes: int = 50 * 1024 * 1024

@@ -182,6 +182,8 @@ class Health(BaseModel):
     sections: int | None = None
     passages: int | None = None
     model: dict | None = None
+    query_embedding: dict | None = Field(
+        default=None, description="How this worker process embeds queries: runtime (onnx or torch) and threads")
     detail: str | None = None
 
 

@@ -298,7 +298,9 @@ def build_router(settings: Settings) -> APIRouter:
     def health(request: Request) -> dict | JSONResponse:
         try:
             searcher = get_searcher(request)
-            return {"status": "ok", **searcher.engine.info()}
+            embedder = searcher.embedder
+            return {"status": "ok", **searcher.engine.info(),
+                    "query_embedding": {"runtime": embedder.active_query_runtime, "threads": embedder.query_threads}}
         except (IndexUnavailableError, *_backend_errors()) as exc:
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
 

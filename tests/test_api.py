@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -163,6 +165,10 @@ def test_traversal_through_ids_is_rejected(api_client, path):
 def test_facets_and_health_count_the_whole_index(api_client):
     health = api_client.get("/health").json()
     assert health["status"] == "ok" and health["backend"] == "embedded"
+    # one process alone: query embedding may use every core (at most two)
+    assert api_client.get("/search", params={"q": "visa"}).status_code == 200
+    health = api_client.get("/health").json()
+    assert health["query_embedding"] == {"runtime": "onnx", "threads": min(2, os.cpu_count() or 1)}, health
     facets = api_client.get("/facets").json()
     assert facets["totals"]["documents"] == health["documents"]
     assert facets["facets"]["doc_type"]["law"] > 0

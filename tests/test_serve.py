@@ -55,6 +55,9 @@ def test_two_workers_share_the_connections_evenly_and_answer_alike(indexed_corpu
             r = c.get("/search", params={"q": "protection of victims of trafficking", "top_k": 5})
             assert r.status_code == 200, r.text
             answers.append([x["section_id"] for x in r.json()["results"]])
+            # the cores are shared out: each of the two workers embeds queries on half of them
+            h = c.get("/health").json()
+            assert h["query_embedding"] == {"runtime": "onnx", "threads": max(1, (os.cpu_count() or 1) // 2)}, h
         assert all(a == answers[0] for a in answers) and answers[0]
         assert len(_held(server.pid, port)) == 2, "both workers take connections"
         # The kernel's hash splits 16 connections 8/8 only 20% of the time. A worker over its share answers one
