@@ -258,6 +258,30 @@ def test_precedents_filters_and_limits(api_client, indexed_corpus):
 # -- access control ------------------------------------------------------------------------------------------
 
 
+def test_search_responses_match_their_documented_models_exactly(api_client):
+    """/search, /compare and /precedents write the searcher's result without FastAPI's per-request response
+    check, so here real responses of each are checked against the models OpenAPI documents: every field of the
+    right type, and no field the models do not name (a dump of the validated model gives the response back)."""
+    from search_api.models import CompareResponse, PrecedentResponse, SearchResponse
+
+    searches = [
+        {"q": "smuggling of migrants by sea"},
+        {"q": '"forced labour"', "member": ["Malaysia", "Thailand"], "top_k": 5, "offset": 2},
+        {"q": "victim protection", "area": ["victim_protection"], "year_from": 2000, "group_by": "document"},
+        {"q": "extradition", "mode": "bm25"},
+        {"q": "people smuggled on boats", "mode": "dense", "doc_type": ["law"]},
+        {"q": "zzqxv nonexistentword"},
+    ]
+    for params in searches:
+        r = api_client.get("/search", params=params)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
+        assert SearchResponse.model_validate(r.json()).model_dump(mode="json") == r.json(), params
+    r = api_client.get("/compare", params={"q": "penalties for trafficking", "member": ["Malaysia", "Australia", "Pakistan"]})
+    assert r.status_code == 200 and CompareResponse.model_validate(r.json()).model_dump(mode="json") == r.json()
+    r = api_client.post("/precedents", json={"text": "Any person who smuggles a migrant commits an offence.", "top_k": 3})
+    assert r.status_code == 200 and PrecedentResponse.model_validate(r.json()).model_dump(mode="json") == r.json()
+
+
 def test_writes_are_forbidden_without_a_configured_token(api_client):
     up = api_client.post("/documents", files={"file": ("law.md", LAW.encode())}, headers=auth())
     assert up.status_code == 403 and "KB_API_TOKEN" in up.json()["detail"]
