@@ -325,13 +325,7 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
     sec = np.asarray(gen.cols["p_section"])[passage_rows]
     reps = passage_rows[_first_of_runs(sec)]  # one passage per section: sections share their metadata across passages
-    rep_mask = np.zeros(gen.n_passages, dtype=bool)
-    rep_mask[reps] = True
-    members = {}
-    for m in gen.members:
-        c = int(np.count_nonzero(rep_mask[gen.member_rows(m)]))
-        if c:
-            members[m] = c
+    members = _member_counts(gen, reps)
     areas_col = np.asarray(gen.cols["p_areas"])[reps]
     areas = {}
     for i, a in enumerate(AREA_IDS):
@@ -350,6 +344,27 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         "year": {str(int(y)): int(year_counts[y]) for y in np.flatnonzero(year_counts)},
         "doc_type": {gen.doc_types[int(t)]: int(type_counts[t]) for t in np.flatnonzero(type_counts)},
     }
+
+
+def _member_counts(gen: Generation, reps: np.ndarray) -> dict[str, int]:
+    """How many of the passages ``reps`` (ascending, one per section) each member has, members without any left out."""
+    out = {}
+    rep_mask = None
+    for m in gen.members:
+        rows = gen.member_rows(m)  # ascending
+        if rows.size > 16 * reps.size:
+            # A member with many passages and a small result set: look the results up in its rows (a binary
+            # search each) instead of reading them all (at 1M passages the facets took 4.5 ms a search, now 1.3-2).
+            at = np.minimum(np.searchsorted(rows, reps), rows.size - 1)
+            c = int(np.count_nonzero(rows[at] == reps))
+        else:
+            if rep_mask is None:
+                rep_mask = np.zeros(gen.n_passages, dtype=bool)
+                rep_mask[reps] = True
+            c = int(np.count_nonzero(rep_mask[rows]))
+        if c:
+            out[m] = c
+    return out
 
 
 def _union_sorted(parts: list[np.ndarray], n: int) -> np.ndarray:

@@ -222,6 +222,27 @@ def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher):
                 np.testing.assert_allclose(stored[rows] @ q, scores, atol=1e-6)
 
 
+def test_member_facets_count_each_section_once_whatever_the_result_size(searcher):
+    """Member counts are read two ways (a member's rows scanned, or the results looked up in them when the member
+    has far more rows than there are results); both must give the per-section counts of the plain definition."""
+    import numpy as np
+
+    from search_api.engine import facet_counts
+
+    gen = searcher.engine.live.get()
+    section = np.asarray(gen.cols["p_section"])
+    rng = np.random.default_rng(3)
+    for size in (1, 3, 40, 600, gen.n_passages):
+        rows = np.sort(rng.choice(gen.n_passages, size, replace=False))
+        sections = set(section[rows].tolist())
+        expected = {}
+        for m in gen.members:
+            n = len({int(section[r]) for r in gen.member_rows(m)} & sections)
+            if n:
+                expected[m] = n
+        assert facet_counts(gen, rows)[1]["member"] == dict(sorted(expected.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def test_the_scanned_act_is_searchable_with_page_numbers(searcher):
     f = build_filters(doc_ids=["pk-pta-2018"])
     out = searcher.search(SearchRequest("smuggling of migrants punishment imprisonment", filters=f, top_k=5))
