@@ -40,10 +40,8 @@ def own_sockets() -> frozenset[str]:
     return frozenset(inodes)
 
 
-def connection_counts(port: int, mine_inodes: frozenset[str] | None = None) -> tuple[int, int]:
-    """(established connections to ``port`` on this host, how many of them this process holds)."""
-    if mine_inodes is None:
-        mine_inodes = own_sockets()
+def connection_counts(port: int, mine_inodes: frozenset[str]) -> tuple[int, int]:
+    """(established connections to ``port`` on this host, how many of them are the sockets ``mine_inodes``)."""
     total = mine = 0
     suffix = f":{port:04X}"
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
