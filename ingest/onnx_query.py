@@ -45,7 +45,7 @@ _PROBE = [
 class OnnxQueryModel:
     """Mean-pooled, normalised sentence embeddings from an onnxruntime session over the exported transformer."""
 
-    def __init__(self, st_model, onnx_path: Path, threads: int = 2) -> None:
+    def __init__(self, st_model, onnx_path: Path, threads: int) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -65,7 +65,7 @@ class OnnxQueryModel:
         self._tokenize = _tokenizer(st_model)
 
     @classmethod
-    def load(cls, st_model, model_dir: Path, cache_dir: Path, threads: int = 2) -> OnnxQueryModel | None:
+    def load(cls, st_model, model_dir: Path, cache_dir: Path, threads: int) -> OnnxQueryModel | None:
         """The exported model (exporting it first if needed), or None when it cannot stand in for PyTorch."""
         why = _unsupported(model_dir)
         if why:

@@ -64,7 +64,7 @@ def test_a_model_onnx_cannot_reproduce_stays_in_pytorch_and_says_why(embedder, t
     (model_dir / "1_Pooling" / "config.json").write_text(json.dumps(cfg))
     st_model = embedder._components()[1].embedding_backend.model
     with caplog.at_level(logging.WARNING, logger="ingest.onnx_query"):
-        assert OnnxQueryModel.load(st_model, model_dir, tmp_path / "cache") is None
+        assert OnnxQueryModel.load(st_model, model_dir, tmp_path / "cache", threads=1) is None
     assert "pooling ['pooling_mode_cls_token'], not mean" in caplog.text
     assert not (tmp_path / "cache").exists(), "nothing is exported for a model that cannot use it"
 
