@@ -104,21 +104,33 @@ class Embedder:
 
     def submit_query(self, text: str) -> PendingEmbedding:
         """Start embedding one query on a query thread and return at once, so the caller can run the BM25 leg
-        meanwhile; ``.result()`` waits for the vector."""
-        _, text_embedder = self._components()
-        text = text_embedder.prefix + text + text_embedder.suffix
-        return PendingEmbedding(self._query_batcher(text_embedder.embedding_backend.model).submit(text))
+        meanwhile; ``.result()`` waits for the vector. (The text embedder has no prefix or suffix to add.)"""
+        return PendingEmbedding(self._query_batcher().submit(text))
 
-    def _query_batcher(self, model) -> QueryBatcher:
+    def _batcher_key(self) -> tuple:
+        return (str(self.model_path), self.dtype, self.query_runtime, self.query_threads)
+
+    def _query_batcher(self) -> QueryBatcher:
+        """The process's query encoder for this model and these settings, started on first use.
+
+        With the ONNX runtime, an export that an earlier process verified against PyTorch is opened directly,
+        and the SentenceTransformer is never loaded here; otherwise it is loaded to export and verify (once per
+        machine), or to encode queries itself.
+        """
         with _BATCHERS_LOCK:
-            key = (id(model), self.query_runtime)
+            key = self._batcher_key()
             b = _BATCHERS.get(key)
-            if b is None or b.model is not model:
+            if b is None:
                 onnx = None
                 if self.query_runtime == "onnx" and self.dtype == "fp32":  # a bf16 model stays in PyTorch
                     from ingest.onnx_query import OnnxQueryModel
 
-                    onnx = OnnxQueryModel.load(model, Path(self.model_path), self.cache_dir, threads=self.query_threads)
+                    model_dir = Path(self.model_path)
+                    onnx = OnnxQueryModel.open_verified(model_dir, self.cache_dir, threads=self.query_threads)
+                    if onnx is None:
+                        model = self._components()[1].embedding_backend.model
+                        onnx = OnnxQueryModel.load(model, model_dir, self.cache_dir, threads=self.query_threads)
+                model = None if onnx is not None else self._components()[1].embedding_backend.model
                 b = _BATCHERS[key] = QueryBatcher(model, workers=self.query_threads, onnx=onnx)
             return b
 
@@ -126,7 +138,7 @@ class Embedder:
     def active_query_runtime(self) -> str:
         """What encodes queries in this process: ``onnx``, or ``torch`` (configured, or the fallback); ``not
         started`` before the first query (``warm_up_queries`` starts it)."""
-        b = _BATCHERS.get((id(self._text_embedder.embedding_backend.model), self.query_runtime)) if self._text_embedder else None
+        b = _BATCHERS.get(self._batcher_key())
         if b is None:
             return "not started"
         return "onnx" if b.onnx is not None else "torch"
@@ -184,7 +196,7 @@ class QueryBatcher:
 
         import torch
 
-        self.model = model
+        self.model = model  # the SentenceTransformer, when it encodes (no ``onnx``)
         self.onnx = onnx  # an OnnxQueryModel, or None: the SentenceTransformer itself encodes
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         default = torch.get_num_threads()  # read here, once: workers briefly change the process default
@@ -235,5 +247,5 @@ def _single_threaded_torch(default: int) -> None:
     restore.join()
 
 
-_BATCHERS: dict[tuple[int, str], QueryBatcher] = {}
+_BATCHERS: dict[tuple, QueryBatcher] = {}
 _BATCHERS_LOCK = threading.Lock()

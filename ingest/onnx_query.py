@@ -9,12 +9,15 @@ both runtimes are about as fast (16.6 against 15.6 passages/s measured on 320 co
 The transformer of the loaded SentenceTransformer is exported once with ``torch.onnx.export`` into
 ``<cache_dir>/onnx/<key>.onnx`` and rewritten with onnxruntime's fused operators (``_fuse``); the key hashes the
 weights, the config, the torch version and ``EXPORT_VERSION``, so a different model or exporter exports again.
-Tokenisation is the SentenceTransformer's own, and the pooling (mean over the attention mask, then L2
-normalisation) is applied here only when the model's ``modules.json`` says that is what it does. After loading, a
-probe batch of different lengths is encoded by both runtimes; if any component differs by more than
-``TOLERANCE``, the session is discarded and PyTorch encodes queries, with a warning. Vectors differ from PyTorch's
-by float32 rounding (at most 2.4e-7 over the ObliQA dev questions), which leaves every ranking in ``kb eval``
-unchanged.
+Tokenisation is the model's own ``tokenizer.json`` through ``tokenizers``, set as sentence-transformers sets it
+(truncation at the model's ``max_seq_length``, padding to the longest text), and the pooling (mean over the
+attention mask, then L2 normalisation) is applied here only when the model's ``modules.json`` says that is what it
+does. After exporting, a probe batch of different lengths is encoded by both runtimes; if any component differs by
+more than ``TOLERANCE``, the session is discarded and PyTorch encodes queries, with a warning. A probe that passes
+is recorded beside the export (``<key>.verified.json``), and a process that finds that record opens the session
+without loading the SentenceTransformer at all (``open_verified``): PyTorch's copy of the model and transformers'
+code took ~200 MB of every search process. Vectors differ from PyTorch's by float32 rounding (at most 2.4e-7 over
+the ObliQA dev questions), which leaves every ranking in ``kb eval`` unchanged.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ _PROBE = [
 class OnnxQueryModel:
     """Mean-pooled, normalised sentence embeddings from an onnxruntime session over the exported transformer."""
 
-    def __init__(self, st_model, onnx_path: Path, threads: int) -> None:
+    def __init__(self, onnx_path: Path, model_dir: Path, threads: int) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -61,53 +64,113 @@ class OnnxQueryModel:
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.path = onnx_path
-        self._st = st_model
-        self._tokenize = _tokenizer(st_model)
+        self._tokenize = text_tokenizer(Path(model_dir))
 
     @classmethod
     def load(cls, st_model, model_dir: Path, cache_dir: Path, threads: int) -> OnnxQueryModel | None:
-        """The exported model (exporting it first if needed), or None when it cannot stand in for PyTorch."""
+        """The exported model (exporting it first if needed), or None when it cannot stand in for PyTorch.
+
+        The probe check runs here, against ``st_model``; when it passes it is recorded for ``open_verified``.
+        """
         why = _unsupported(model_dir)
         if why:
             log.warning("queries are embedded by PyTorch: %s", why)
             return None
         try:
             path = _export(st_model, model_dir, Path(cache_dir) / "onnx")
-            onnx = cls(st_model, path, threads)
-            diff = onnx.max_difference()
+            onnx = cls(path, model_dir, threads)
+            diff = onnx.max_difference(st_model)
         except Exception as exc:  # noqa: BLE001 - any failure here means: use PyTorch, and say why
             log.warning("queries are embedded by PyTorch: the ONNX export failed (%s: %s)", type(exc).__name__, exc)
             return None
         if diff > TOLERANCE:
             log.warning("queries are embedded by PyTorch: ONNX differs from it by %.2g (> %g)", diff, TOLERANCE)
             return None
+        _write_json(_record_path(path), {"max_difference": diff, **_verification_terms()})
         return onnx
+
+    @classmethod
+    def open_verified(cls, model_dir: Path, cache_dir: Path, threads: int) -> OnnxQueryModel | None:
+        """The exported model if an earlier ``load`` verified it against PyTorch under the same terms (tolerance,
+        probe), else None. Needs neither the SentenceTransformer nor transformers."""
+        if _unsupported(model_dir):
+            return None
+        path = Path(cache_dir) / "onnx" / f"{_export_key(model_dir)}.onnx"
+        try:
+            record = json.loads(_record_path(path).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        terms = _verification_terms()
+        if not path.exists() or any(record.get(k) != v for k, v in terms.items()) or not record.get("max_difference", 1) <= TOLERANCE:
+            return None
+        try:
+            return cls(path, model_dir, threads)
+        except Exception as exc:  # noqa: BLE001 - a damaged export: the caller goes the long way
+            log.warning("the verified ONNX export %s cannot be opened (%s: %s)", path, type(exc).__name__, exc)
+            return None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors [len(texts) x dim]."""
         feats = self._tokenize(texts)
-        mask = feats["attention_mask"].numpy()
-        inputs = {}
-        for name in self.input_names:
-            value = feats.get(name)
-            inputs[name] = (value.numpy() if value is not None else np.zeros_like(mask)).astype(np.int64)
+        mask = feats["attention_mask"]
+        inputs = {name: feats.get(name, np.zeros_like(mask)) for name in self.input_names}
         hidden = self.session.run(None, inputs)[0]
         m = mask[..., None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
 
-    def max_difference(self, texts: list[str] = _PROBE) -> float:
-        """Largest absolute difference from PyTorch's vectors over ``texts``, encoded as one padded batch."""
+    def max_difference(self, st_model, texts: list[str] = _PROBE) -> float:
+        """Largest absolute difference from the SentenceTransformer's vectors over ``texts``, encoded as one padded
+        batch: a check of the tokenizer, the exported graph and the pooling together."""
         import torch
 
         with torch.inference_mode():
-            ref = self._st.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            ref = st_model.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return float(np.abs(self.encode(texts) - np.asarray(ref, dtype=np.float32)).max())
 
 
-def _tokenizer(st_model):
-    """The SentenceTransformer's own text-to-features call (``preprocess`` since 5.x, ``tokenize`` before)."""
-    return getattr(st_model, "preprocess", None) or st_model.tokenize
+def text_tokenizer(model_dir: Path):
+    """texts -> int64 ``input_ids``, ``attention_mask`` and ``token_type_ids`` [n x longest], as the
+    SentenceTransformer's ``preprocess`` makes them: the model's ``tokenizer.json`` (whose own truncation and
+    padding, 128 tokens fixed for MiniLM, transformers overrides), cut at ``max_seq_length`` (longest first),
+    padded with the model's pad token to the longest text. ~35 µs for a query, against ~200 µs through
+    transformers."""
+    from tokenizers import Tokenizer
+
+    cfg = json.loads((model_dir / "sentence_bert_config.json").read_text("utf-8"))
+    pad = json.loads((model_dir / "special_tokens_map.json").read_text("utf-8"))["pad_token"]
+    pad = pad["content"] if isinstance(pad, dict) else pad
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.enable_truncation(max_length=int(cfg["max_seq_length"]), strategy="longest_first")
+    tok.enable_padding(pad_id=tok.token_to_id(pad), pad_token=pad, pad_type_id=0)
+    lower = bool(cfg.get("do_lower_case"))
+
+    def tokenize(texts: list[str]) -> dict[str, np.ndarray]:
+        enc = tok.encode_batch([t.lower() if lower else t for t in texts])
+        return {
+            "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+        }
+
+    return tokenize
+
+
+def _record_path(onnx_path: Path) -> Path:
+    return onnx_path.with_suffix(".verified.json")
+
+
+def _verification_terms() -> dict:
+    """What a recorded probe check vouches for; a record made under other terms is not trusted."""
+    return {"tolerance": TOLERANCE, "probe": hashlib.sha256("\n".join(_PROBE).encode()).hexdigest()[:16]}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def _unsupported(model_dir: Path) -> str | None:
@@ -124,11 +187,14 @@ def _unsupported(model_dir: Path) -> str | None:
     modes = [k for k, v in cfg.items() if k.startswith("pooling_mode_") and v]
     if modes != ["pooling_mode_mean_tokens"]:
         return f"pooling {modes}, not mean"
+    missing = [n for n in ("tokenizer.json", "sentence_bert_config.json", "special_tokens_map.json") if not (model_dir / n).exists()]
+    if missing:
+        return f"the model has no {', '.join(missing)}"
     return None
 
 
-def _export(st_model, model_dir: Path, out_dir: Path) -> Path:
-    """Export the transformer once per (weights, config, torch version); atomic, so concurrent processes are safe."""
+def _export_key(model_dir: Path) -> str:
+    """Hash of the weights, the config, the torch version and ``EXPORT_VERSION``."""
     import torch
 
     h = hashlib.sha256(f"{torch.__version__} {EXPORT_VERSION}".encode())
@@ -138,7 +204,14 @@ def _export(st_model, model_dir: Path, out_dir: Path) -> Path:
             with f.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
-    path = out_dir / f"{h.hexdigest()[:20]}.onnx"
+    return h.hexdigest()[:20]
+
+
+def _export(st_model, model_dir: Path, out_dir: Path) -> Path:
+    """Export the transformer once per (weights, config, torch version); atomic, so concurrent processes are safe."""
+    import torch
+
+    path = out_dir / f"{_export_key(model_dir)}.onnx"
     if path.exists():
         return path
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -152,8 +225,8 @@ def _export(st_model, model_dir: Path, out_dir: Path) -> Path:
         def forward(self, input_ids, attention_mask, token_type_ids):
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
-    sample = _tokenizer(st_model)(_PROBE[:2])
-    args = tuple(sample.get(n, torch.zeros_like(sample["attention_mask"])) for n in _INPUTS)
+    sample = text_tokenizer(model_dir)(_PROBE[:2])
+    args = tuple(torch.from_numpy(sample[n]) for n in _INPUTS)
     fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".onnx.tmp")
     os.close(fd)
     os.chmod(tmp, 0o644)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_the_exported_model_runs_onnxruntimes_fused_bert_operators(embedder):
     import onnx
 
     embedder.embed_query(QUERIES[0])
-    graph = onnx.load(str(embedder._query_batcher(embedder._text_embedder.embedding_backend.model).onnx.path)).graph
+    graph = onnx.load(str(embedder._query_batcher().onnx.path)).graph
     ops = {n.op_type for n in graph.node}
     # one operator per attention block, embedding + LayerNorm, and residual + LayerNorm: not ~670 small ones
     assert {"Attention", "EmbedLayerNormalization", "SkipLayerNormalization"} <= ops, sorted(ops)
@@ -76,3 +77,61 @@ def test_query_runtime_torch_is_a_setting(indexed_corpus):
     vec = e.embed_query(QUERIES[1])
     assert e.active_query_runtime == "torch"
     assert float(vec @ _pytorch_vector(e, QUERIES[1])) > 0.99999
+
+
+def test_the_tokenizer_makes_the_sentence_transformers_features(embedder):
+    """Queries are tokenized by ``tokenizers`` directly: the ids, mask and type ids of the SentenceTransformer's own
+    preprocessing, for every dev question in one padded batch and for texts at the edges (empty, spaces, accents,
+    CJK, longer than the model's 256 tokens)."""
+    from pathlib import Path
+
+    from ingest.onnx_query import text_tokenizer
+
+    st_model = embedder._components()[1].embedding_backend.model
+    ours = text_tokenizer(Path(embedder.model_path))
+    edge = ["", "   ", "  Viet Nam\t", "İstanbul ÉTAT café", "人口贩卖 trafficking", "Art. 3(a) & §1589", "word " * 400]
+    for batch in (QUERIES, edge, *([t] for t in edge)):
+        want = st_model.preprocess(batch)
+        got = ours(batch)
+        for name in ("input_ids", "attention_mask", "token_type_ids"):
+            assert np.array_equal(got[name], want[name].numpy()), (name, batch[:2])
+
+
+def test_a_verified_export_serves_queries_without_pytorchs_model(embedder, indexed_corpus, tmp_path):
+    """Once a process has checked the export against PyTorch, later processes open it directly: the same vectors,
+    and the SentenceTransformer (and transformers) never loaded. A record made under other terms is not trusted."""
+    import subprocess
+    import sys
+
+    from ingest.onnx_query import OnnxQueryModel, _record_path
+
+    embedder.embed_query(QUERIES[0])
+    verified = embedder._query_batcher().onnx.path
+    assert _record_path(verified).exists()
+    model_dir = embedder.model_path
+    direct = OnnxQueryModel.open_verified(model_dir, embedder.cache_dir, threads=1)
+    assert direct is not None
+    ref = np.stack([_pytorch_vector(embedder, q) for q in QUERIES[:20]])
+    assert float(np.abs(direct.encode(QUERIES[:20]) - ref).max()) < 1e-5
+
+    cache = tmp_path / "cache"
+    (cache / "onnx").mkdir(parents=True)
+    shutil.copy(verified, cache / "onnx" / verified.name)
+    assert OnnxQueryModel.open_verified(model_dir, cache, threads=1) is None, "an export nobody verified"
+    record = json.loads(_record_path(verified).read_text())
+    _record_path(cache / "onnx" / verified.name).write_text(json.dumps({**record, "tolerance": 1.0}))
+    assert OnnxQueryModel.open_verified(model_dir, cache, threads=1) is None, "verified under a looser tolerance"
+
+    code = (
+        "import sys, numpy as np\n"
+        "from ingest.settings import Settings\n"
+        "from search_api.searcher import Searcher, SearchRequest\n"
+        "s = Searcher(Settings())\n"
+        "out = s.search(SearchRequest(sys.argv[1], mode='hybrid', facets=False))\n"
+        "print(s.embedder.active_query_runtime, s.embedder._text_embedder is None,\n"
+        "      [m for m in ('sentence_transformers', 'transformers') if m in sys.modules])\n"
+    )
+    env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_CACHE_DIR": str(embedder.cache_dir)}
+    done = subprocess.run([sys.executable, "-c", code, QUERIES[0]], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "onnx True []", done.stdout
