@@ -60,6 +60,9 @@ class OnnxQueryModel:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # No memory arena: it kept the peak of every batch shape resident, 14-24 MB more per process for the
+        # same speed (77 dev questions, one at a time: p50 3.5-3.7 ms without, 3.7-3.9 ms with).
+        opts.enable_cpu_mem_arena = False
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
