@@ -4,7 +4,8 @@ A search embeds one short question. PyTorch spends ~22 ms of one core on that (m
 almost all of it per-operator overhead in the transformer's Python code, not arithmetic); onnxruntime runs the same
 graph in ~7 ms, and ~5 ms (two threads) once its fused BERT operators replace the exported graph's ~670 small ones.
 Passages are still embedded by Haystack's sentence-transformers component at ingest, where batches are long and
-both runtimes are about as fast (16.6 against 15.6 passages/s measured on 320 corpus passages, before fusion).
+arithmetic dominates: the fused graph is only ~10% faster there (all 1,333 corpus passages, twice each: 31.2-31.9
+passages/s in batches of 4 against 28.5-28.9).
 
 The transformer of the loaded SentenceTransformer is exported once with ``torch.onnx.export`` into
 ``<cache_dir>/onnx/<key>.onnx`` and rewritten with onnxruntime's fused operators (``_fuse``); the key hashes the
