@@ -107,6 +107,10 @@ class Embedder:
         meanwhile; ``.result()`` waits for the vector. (The text embedder has no prefix or suffix to add.)"""
         return PendingEmbedding(self._query_batcher().submit(text))
 
+    def _st_model(self):
+        """The SentenceTransformer the Haystack components loaded (loading them first if needed)."""
+        return self._components()[1].embedding_backend.model
+
     def _batcher_key(self) -> tuple:
         return (str(self.model_path), self.dtype, self.query_runtime, self.query_threads)
 
@@ -128,10 +132,9 @@ class Embedder:
                     model_dir = Path(self.model_path)
                     onnx = OnnxQueryModel.open_verified(model_dir, self.cache_dir, threads=self.query_threads)
                     if onnx is None:
-                        model = self._components()[1].embedding_backend.model
-                        onnx = OnnxQueryModel.load(model, model_dir, self.cache_dir, threads=self.query_threads)
-                model = None if onnx is not None else self._components()[1].embedding_backend.model
-                b = _BATCHERS[key] = QueryBatcher(model, workers=self.query_threads, onnx=onnx)
+                        onnx = OnnxQueryModel.load(self._st_model(), model_dir, self.cache_dir, threads=self.query_threads)
+                torch_model = None if onnx is not None else self._st_model()
+                b = _BATCHERS[key] = QueryBatcher(torch_model, workers=self.query_threads, onnx=onnx)
             return b
 
     @property
