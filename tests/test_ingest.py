@@ -220,3 +220,24 @@ def test_kill_9_at_any_point_leaves_the_last_good_index_readable(slice_index, tm
         top = int(scores.argmax())
         assert gen.passage_by_row([top])[top].text
         gen.close()
+
+
+def test_documents_processed_two_at_a_time_give_what_one_at_a_time_gives(slice_index, embedder, tmp_path, monkeypatch):
+    """DOCUMENT_WORKERS runs documents concurrently (largest first); the index and the report must not show it."""
+    import numpy as np
+
+    import ingest.pipeline as pipeline
+
+    assert pipeline.DOCUMENT_WORKERS == 2
+    concurrent, corpus = slice_index
+    monkeypatch.setattr(pipeline, "DOCUMENT_WORKERS", 1)
+    serial = Settings(index_dir=tmp_path / "serial")
+    report = ingest([corpus], serial, embedder=embedder)
+    assert report.ok and sorted(report.added) == sorted(SLICE_IDS)
+    a, b = open_current(concurrent.index_dir), open_current(serial.index_dir)
+    assert a.n_passages == b.n_passages
+    for doc_id in SLICE_IDS:
+        assert a.sections_of(doc_id) == b.sections_of(doc_id)
+    rows = list(range(a.n_passages))
+    assert a.passage_by_row(rows) == b.passage_by_row(rows)
+    np.testing.assert_allclose(np.asarray(a.vectors, np.float32), np.asarray(b.vectors, np.float32), atol=1e-3)
