@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="eval/bench_results")
     s.add_argument("--smoke", action="store_true", help="a tiny tier only (CI)")
     s.add_argument("--api-only", action="store_true", help="re-measure only the API into the existing report in --out")
+    s.add_argument("--obliqa", default=None, help="ObliQA (BEIR layout) for the bf16 quality check; default ../shared/benchmarks/obliqa")
     s.add_argument("--reuse-ingest", action="store_true", help="keep the ingest figures of the report in --out; measure the rest again")
     s.set_defaults(func=cmd_bench)
     return p
