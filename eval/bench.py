@@ -321,8 +321,8 @@ def bench_ingest(settings: Settings, corpus_dir: Path, work: Path, dtype: str, l
 
 BF16_DEFAULT_NOTE = (
     "fp32 stays the default on every machine, for three reasons the quality check does not cover: queries are embedded "
-    "in the index's dtype, and a bf16 model runs queries in PyTorch, not onnxruntime (~12 ms a query against ~5 ms, see "
-    "the query-embedding table, and ~300 MB more in every search process); the dtype is part of each index's "
+    "in the index's dtype, and a bf16 model runs queries in PyTorch, not onnxruntime (slower: see the query-embedding "
+    "table's component against embed_query; and ~300 MB more in every search process); the dtype is part of each index's "
     "fingerprint, so an index built in one dtype is re-embedded whole by an ingest in the other; and on CPUs without "
     "native bf16 it is several times slower (measured on an AVX2-only AMD EPYC: 4.1 against fp32's 28.5 passages/s). "
     "Where the CPU has it, `KB_EMBED_DTYPE=bf16` is a measured choice for bulk ingest."
