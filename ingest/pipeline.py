@@ -268,7 +268,8 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
     pending: list[tuple[DocumentMeta, list[Section], list[Passage], str]] = []
     processor = DocumentProcessor(settings)
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=DOCUMENT_WORKERS, thread_name_prefix="kb-document") as pool:
+    pool = ThreadPoolExecutor(max_workers=DOCUMENT_WORKERS, thread_name_prefix="kb-document")
+    try:
         # The largest files start first (a scanned PDF's OCR is the long pole); results are taken in file order.
         futures = {j: pool.submit(processor.run, path=todo[j][0], meta=todo[j][1])
                    for j in sorted(range(len(todo)), key=lambda j: -_size(todo[j][0]))}
@@ -298,6 +299,8 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
             report.pages_ocr += m.ocr_pages
             pending.append((m, out["sections"], out["passages"], sha))
             (report.updated if doc_id in current_docs else report.added).append(doc_id)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # interrupted: documents not started are not read
     report.stage_seconds["documents"] = time.perf_counter() - t0
     if on_progress and todo:
         on_progress("load", len(todo), len(todo))
