@@ -200,11 +200,12 @@ def test_a_page_is_highlighted_as_each_text_would_be_alone(searcher):
     assert checked > 300  # most of the pages do have highlights
 
 
-@pytest.mark.parametrize("float32_copy", [True, False], ids=["float32-copy", "float16-shortlist"])
+@pytest.mark.parametrize("float32_copy", [True, False], ids=["float32-copy", "float16-blocks"])
 def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, monkeypatch, request, float32_copy):
     """A small generation scores every row from a float32 copy in memory; a large one (here: the copy forbidden)
-    scores a float16 shortlist first, or every row for a large k or a narrow filter. Every way, the leg's top k and
-    their scores are those of the float32 cosines over all rows the filter lets through."""
+    converts its float16 rows to float32 block by block (``BLOCK_ROWS``; the corpus spans several blocks), all
+    rows or only those a narrow filter lets through. Every way, the leg's top k and their scores are those of the
+    float32 cosines over all rows the filter lets through."""
     import numpy as np
 
     import search_api.engine as engine
@@ -216,13 +217,14 @@ def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, 
     gen.__dict__.pop("_vectors_f32", None)  # made again under this test's limit (and again after it, below)
     request.addfinalizer(lambda: gen.__dict__.pop("_vectors_f32", None))
     stored = np.asarray(gen.vectors, dtype=np.float32)
-    sparse = np.random.default_rng(7).random(gen.n_passages) < 0.3
+    draws = np.random.default_rng(7).random(gen.n_passages)
+    broad, narrow = draws < 0.3, draws < 0.1  # one pass over all rows, then the allowed ones; a gather of them
     for question in ["smuggling of migrants by sea", "shelters for victims", "extradition of offenders"]:
         q = searcher.embed(question)
-        for mask in (None, sparse):
+        for mask in (None, broad, narrow):
             allowed = np.arange(gen.n_passages) if mask is None else np.flatnonzero(mask)
             cosines = stored[allowed] @ q
-            for k in (10, 1000):  # without the copy, 10: through the shortlist; 1000 of 1,333: every row scored
+            for k in (10, 1000):
                 rows, scores = dense_top(gen, q, mask, k)
                 assert len(rows) == min(k, allowed.size) and np.isin(rows, allowed).all()
                 np.testing.assert_allclose(scores, np.sort(cosines)[::-1][: len(rows)], atol=1e-6)
