@@ -263,8 +263,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
 
     # 2. Process new and changed files, DOCUMENT_WORKERS at a time (see there); the model loads meanwhile.
     if todo:
-        warming = threading.Thread(target=_warm_up_quietly, args=(embedder,), name="kb-model-load", daemon=True)
-        warming.start()
+        threading.Thread(target=_warm_up_quietly, args=(embedder,), name="kb-model-load", daemon=True).start()
     pending: list[tuple[DocumentMeta, list[Section], list[Passage], str]] = []
     processor = DocumentProcessor(settings)
     t0 = time.perf_counter()

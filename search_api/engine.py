@@ -218,8 +218,13 @@ def _cosines(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndar
         return (v if rows is None else v[rows]) @ np.asarray(q, dtype=np.float32)
     import torch
 
-    vt = _vector_tensor(gen)
     qt = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))
+    v32 = _vectors_f32(gen)
+    if v32 is not None:  # a small generation: one product over its float32 copy, all rows
+        with torch.inference_mode(), _torch_threads(1):
+            scores = torch.mv(v32, qt).numpy()
+        return scores if rows is None else scores[rows]
+    vt = _vector_tensor(gen)
     n = vt.shape[0] if rows is None else rows.size
     out = torch.empty(n, dtype=torch.float32)
     idx = None if rows is None else torch.from_numpy(np.asarray(rows, dtype=np.int64))
@@ -275,13 +280,6 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
             return _top(np.zeros(0, np.float32), None, 0)
     n = gen.n_passages if rows is None else rows.size
     k = min(k, n)
-    v32 = _vectors_f32(gen)
-    if v32 is not None:  # a small generation: exact float32 cosines of every row the filter lets through
-        import torch
-
-        with torch.inference_mode(), _torch_threads(1):
-            scores = torch.mv(v32, torch.from_numpy(np.ascontiguousarray(q))).numpy()
-        return _top(scores if rows is None else scores[rows], rows, k)
     if rows is not None and rows.size >= 0.25 * gen.n_passages:
         return _top(_cosines(gen, q, None)[rows], rows, k)  # a broad filter: one pass over all rows beats a gather
     return _top(_cosines(gen, q, rows), rows, k)
