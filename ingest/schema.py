@@ -134,7 +134,12 @@ class Passage:
 
     @property
     def search_text(self) -> str:
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        return self.join_search_text(self.context, self.text)
+
+    @staticmethod
+    def join_search_text(context: str, text: str) -> str:
+        """What BM25 indexes and the model embeds: the heading path, then the body."""
+        return f"{context}\n{text}" if context else text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

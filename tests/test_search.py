@@ -57,6 +57,16 @@ def test_quoted_phrase_is_required(searcher):
         assert r["explanation"]["phrase_match"] is True
 
 
+def test_the_phrase_check_reads_the_text_that_bm25_indexed(searcher):
+    """The phrase check reads passages' search text with SQLite's JSON functions, not by decoding them whole:
+    every passage of the corpus must come back exactly as ``Passage.search_text`` gives it."""
+    gen = searcher.engine.generation()
+    rows = list(range(gen.n_passages))
+    whole = {r: p.search_text for r, p in gen.passage_by_row(rows).items()}
+    assert gen.passage_search_texts(rows) == whole
+    assert all(t for t in whole.values()) and any("\n" in t for t in whole.values())  # headings, then the body
+
+
 def test_member_filter_applies_before_top_k_and_returns_k_results(searcher):
     # a query mostly about other countries' texts: filtering after retrieval would return few or none
     f = build_filters(members=["Pakistan"])
