@@ -62,6 +62,8 @@ def test_smoke_report_json_covers_every_mode_baseline_and_dtype(smoke_report):
         assert {"total", "embed", "search"} <= set(mode)
         assert {"p50", "p95", "p99"} <= set(mode["total"])
     assert {"bm25", "dense", "both"} == set(tier["floor"])
+    # ours given the same query vector as the floor: up to fusion, and the whole search
+    assert tier["same_vector"]["retrieve"]["p50"] <= tier["same_vector"]["search"]["p50"]
     assert "speedup_p50" in tier["haystack"]
     assert tier["memory"]["rss_bytes"] > 0 and tier["disk"]["total"] > 0
     assert set(r["ingest"]["runs"]) == {"fp32", "bf16"}
