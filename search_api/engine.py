@@ -331,24 +331,47 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
     sec = np.asarray(gen.cols["p_section"])[passage_rows]
     reps = passage_rows[_first_of_runs(sec)]  # one passage per section: sections share their metadata across passages
     members = _member_counts(gen, reps)
+    # An area is stated (bit i, low byte) or inferred (bit 8 + i, high byte): fold the two bytes, count
+    # each folded value once, then add up the values that hold each area's bit (one pass instead of eight).
     areas_col = np.asarray(gen.cols["p_areas"])[reps]
+    folded = np.bincount(((areas_col | (areas_col >> 8)) & 0xFF).astype(np.intp), minlength=256)
     areas = {}
     for i, a in enumerate(AREA_IDS):
-        c = int((((areas_col >> i) | (areas_col >> (8 + i))) & 1).sum())
+        c = int(folded[_HAS_BIT[i]].sum())
         if c:
             areas[a] = c
-    # Small integer codes: counting with bincount instead of sorting with np.unique.
-    years_col = np.asarray(gen.cols["p_year_from"])[reps]
-    years_col = years_col[years_col >= 0].astype(np.int64)
-    year_counts = np.bincount(years_col) if years_col.size else np.zeros(0, np.int64)
-    type_counts = np.bincount(np.asarray(gen.cols["p_type"])[reps].astype(np.int64), minlength=len(gen.doc_types))
-    n_docs = int(np.count_nonzero(np.bincount(np.asarray(gen.cols["p_doc"])[reps].astype(np.int64))))
+    # Year and type belong to the document: count sections per document (small integer codes, bincount), then
+    # documents' counts per year and type, instead of reading both columns for every section (1M passages,
+    # ~300k sections matched: 2.8 ms -> 0.1 ms on top of the per-document count).
+    doc_type, doc_year = _document_columns(gen)
+    per_doc = np.bincount(np.asarray(gen.cols["p_doc"])[reps], minlength=doc_type.size)
+    n_docs = int(np.count_nonzero(per_doc))
+    type_counts = np.bincount(doc_type, weights=per_doc, minlength=len(gen.doc_types)).astype(np.int64)
+    dated = doc_year >= 0
+    year_counts = np.bincount(doc_year[dated], weights=per_doc[dated]).astype(np.int64) if dated.any() else np.zeros(0, np.int64)
     return {"sections": int(reps.size), "documents": n_docs}, {
         "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
         "priority_area": areas,
         "year": {str(int(y)): int(year_counts[y]) for y in np.flatnonzero(year_counts)},
         "doc_type": {gen.doc_types[int(t)]: int(type_counts[t]) for t in np.flatnonzero(type_counts)},
     }
+
+
+def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray]:
+    """Each document row's type code and year (-1 when unknown), read off the passage columns that repeat them;
+    made once per generation. A document without passages gets type 0 and year -1 and is never counted."""
+    cols = getattr(gen, "_document_cols", None)
+    if cols is None:
+        p_doc = np.asarray(gen.cols["p_doc"])
+        n = int(p_doc.max()) + 1 if p_doc.size else 0
+        doc_type, doc_year = np.zeros(n, np.intp), np.full(n, -1, np.intp)
+        doc_type[p_doc] = gen.cols["p_type"]
+        doc_year[p_doc] = gen.cols["p_year_from"]
+        cols = gen._document_cols = (doc_type, doc_year)
+    return cols
+
+
+_HAS_BIT = [(np.arange(256) >> i) & 1 == 1 for i in range(8)]  # the byte values with bit i set
 
 
 def _member_counts(gen: Generation, reps: np.ndarray) -> dict[str, int]:
