@@ -774,9 +774,9 @@ def verdicts(r: dict) -> list[dict]:
     add("speed-up over Haystack InMemory (p50, hybrid, same query vector)", hay["speedup_p50"] if hay else None, TARGETS["haystack_speedup_10k"], ok_if_le=False, unit="x")
     worst = None
     for n, v in t.items():
-        ratio = v["latency"]["hybrid"]["search"]["p50"] / max(v["floor"]["both"]["p50"], 1e-9)
+        ratio = _ours_given_vector(v)["p50"] / max(v["floor"]["both"]["p50"], 1e-9)
         worst = max(worst or 0.0, ratio)
-    add("hybrid search (excl. embedding) / bm25s+numpy floor, p50, worst tier", round(worst, 2) if worst else None, TARGETS["floor_ratio_max"], unit="x")
+    add("hybrid search given the floor's query vector / bm25s+numpy floor, p50, worst tier", round(worst, 2) if worst else None, TARGETS["floor_ratio_max"], unit="x")
     add("ingest fp32 end to end", r["ingest"]["runs"]["fp32"]["passages_per_s"], TARGETS["ingest_fp32_passages_s"], ok_if_le=False, unit="passages/s")
     add("ingest bf16 end to end", r["ingest"]["runs"]["bf16"]["passages_per_s"], TARGETS["ingest_bf16_passages_s"], ok_if_le=False, unit="passages/s")
     levels = (r.get("api_corpus") or {}).get("levels", {})
@@ -786,6 +786,13 @@ def verdicts(r: dict) -> list[dict]:
     big = t.get("1000000")
     add("resident memory at 1M passages", round(big["memory"]["rss_bytes"] / 1e9, 2) if big else None, TARGETS["rss_gb_per_1m"], unit="GB")
     return out
+
+
+def _ours_given_vector(tier: dict) -> dict:
+    """Our whole hybrid search given the same precomputed query vector as the floor (and Haystack). A report
+    written before that was measured falls back to the main loop's total minus embedding, which the embedding
+    running beside the BM25 leg inflated (10k, 6 December: 3.41 ms p50 against 2.94 given the vector)."""
+    return tier.get("same_vector", {}).get("search") or tier["latency"]["hybrid"]["search"]
 
 
 def _fmt(x, nd=1) -> str:
@@ -847,20 +854,21 @@ def render_markdown(r: dict) -> str:
     L.append(
         "The floor is raw bm25s + numpy on the same memory-mapped index and query vectors: bm25s's `get_scores_from_ids` "
         "over the query's term ids (from the same term dictionary) and `argpartition` top-100, plus "
-        "`vectors @ q` and `argpartition` top-100, no filters, no fusion, no hydration. Ratio = our hybrid `search` "
-        "(excl. embedding) / floor. The last two columns are the like-for-like part: our hybrid search given the "
-        "same query vectors, run just before the floor, timed up to fusion (both legs' candidates, the statistics "
-        "of their top 1,000, fusion and grouping into sections), before the page of citations, highlights and facets."
+        "`vectors @ q` and `argpartition` top-100, no filters, no fusion, no hydration. Ours is the whole hybrid search "
+        "given the same query vectors, run just before the floor: retrieval is its part up to fusion (both legs' "
+        "candidates, the statistics of their top 1,000, fusion and grouping into sections), search adds the page "
+        "(citations from SQLite, highlights) and the facet counts. The target ratio is search / floor."
     )
-    L += ["", "| passages | floor bm25 p50 | floor dense p50 | floor both p50 | p95 | ours hybrid search p50 | p95 | ratio p50 | ratio p95 | ours retrieval p50 | retrieval ratio p50 |",
+    L += ["", "| passages | floor bm25 p50 | floor dense p50 | floor both p50 | p95 | ours retrieval p50 | ours search p50 | p95 | retrieval / floor p50 | search / floor p50 | p95 |",
           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, v in r["tiers"].items():
-        f, s = v["floor"], v["latency"]["hybrid"]["search"]
-        sv = v.get("same_vector", {}).get("retrieve")
-        like = f"{sv['p50']:.1f} | {sv['p50'] / max(f['both']['p50'], 1e-9):.2f}x" if sv else "- | -"
+        f, s = v["floor"], _ours_given_vector(v)
+        rv = v.get("same_vector", {}).get("retrieve")
+        like = f"{rv['p50']:.1f}" if rv else "–"
+        like_ratio = f"{rv['p50'] / max(f['both']['p50'], 1e-9):.2f}x" if rv else "–"
         L.append(
             f"| {int(n):,} | {f['bm25']['p50']:.1f} | {f['dense']['p50']:.1f} | {f['both']['p50']:.1f} | {f['both']['p95']:.1f} | "
-            f"{s['p50']:.1f} | {s['p95']:.1f} | {s['p50'] / max(f['both']['p50'], 1e-9):.2f}x | {s['p95'] / max(f['both']['p95'], 1e-9):.2f}x | {like} |"
+            f"{like} | {s['p50']:.1f} | {s['p95']:.1f} | {like_ratio} | {s['p50'] / max(f['both']['p50'], 1e-9):.2f}x | {s['p95'] / max(f['both']['p95'], 1e-9):.2f}x |"
         )
     for n, v in r["tiers"].items():
         h = v.get("haystack")
