@@ -16,7 +16,7 @@ import numpy as np
 from haystack import Document, component
 
 from ingest.errors import UnknownFilterValueError
-from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
+from ingest.stores import AREA_IDS, UNKNOWN_YEAR, Generation, IndexDir, open_current
 from ingest.text import analyze, term_weight
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
@@ -358,15 +358,13 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
 
 
 def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray]:
-    """Each document row's type code and year (-1 when unknown), read off the passage columns that repeat them;
-    made once per generation. A document without passages gets type 0 and year -1 and is never counted."""
+    """Each document row's type code and year (-1 when unknown), from the documents' metadata (which hydration
+    has already read); made once per generation."""
     cols = getattr(gen, "_document_cols", None)
     if cols is None:
-        p_doc = np.asarray(gen.cols["p_doc"])
-        n = int(p_doc.max()) + 1 if p_doc.size else 0
-        doc_type, doc_year = np.zeros(n, np.intp), np.full(n, -1, np.intp)
-        doc_type[p_doc] = gen.cols["p_type"]
-        doc_year[p_doc] = gen.cols["p_year_from"]
+        docs = gen.documents().values()  # in row order
+        doc_type = np.array([gen.doc_types.index(d.doc_type) for d in docs], dtype=np.intp)
+        doc_year = np.array([UNKNOWN_YEAR if d.year is None else d.year for d in docs], dtype=np.intp)
         cols = gen._document_cols = (doc_type, doc_year)
     return cols
 
