@@ -987,11 +987,11 @@ class _TableBuilder:
         canonical = {"priority_area": "Priority area", "lead": "Lead", "status": "Status", "theme": "Theme"}
         labels = [canonical.get(k, _sentence_case(h)) for k, h in zip(keys, header)]
         seg = "actions" if re.match(r"action", header[0], re.I) else "table"
-        # a heading with no text right before the table names it
+        # a heading with no text right before the table names it (its number too, which would otherwise be lost)
         title = "Action items" if seg == "actions" else "Table"
         prev = p.stack[-1] if p.stack else None
         if prev is not None and prev.kind == "heading" and not any(not b.blank for b in prev.body) and prev in p.nodes:
-            title = prev.title
+            title = prev.label()
             p.nodes.remove(prev)
             p.stack.pop()
         while p.stack:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.loaders import LoadedDocument, load_file
@@ -369,6 +369,8 @@ def _tokens(text: str) -> set[str]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(_LINE, min_size=1, max_size=40), fmt=st.sampled_from(["markdown", "text"]))
+# found by CI: a numbered heading that names the table below it lost its number ("00")
+@example(lines=["#00. 0", "trafficking\ttrafficking"], fmt="markdown")
 def test_splitter_never_crashes_keeps_ids_unique_and_loses_no_text(lines, fmt):
     text = "Opening sentence of the document.\n\n" + "\n".join(lines)
     doc = LoadedDocument(path=Path("gen.md"), format=fmt, pages=[text], paged=False, ocr_pages=[])
