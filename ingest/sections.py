@@ -31,6 +31,10 @@ from dataclasses import dataclass, field
 from ingest.loaders import LoadedDocument
 from ingest.schema import DocumentMeta, Section, slugify
 
+# Bump whenever the splitter's output (ids, titles, kinds, heading paths, text, pages, attributes) changes for
+# the same input: the ingest fingerprint is built from it, so a bump re-splits and re-embeds every document.
+SPLITTER_VERSION = 1
+
 # A unit (article / section) longer than this many words is split into child sections at its
 # top-level subdivisions "(a)", "(1)" ... when it has at least two of them.
 LONG_UNIT_WORDS = 700
