@@ -22,6 +22,10 @@ from ingest.errors import UnknownFilterValueError
 from ingest.manifest import parse_period
 from ingest.schema import PRIORITY_AREAS, AreaTag, DocumentMeta, Section, slugify
 
+# Bump when a change here alters what is inferred for a document or a section (members, areas, title, type,
+# jurisdiction, years, language): the ingest fingerprint includes it, so every document is then re-annotated.
+METADATA_VERSION = 1
+
 # ---------------------------------------------------------------------------------------------------------
 # Members
 
