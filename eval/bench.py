@@ -106,7 +106,7 @@ def run_worker(spec: dict) -> dict:
     """Open one tier, run every query in every mode, then the floor (and Haystack); report latencies and memory."""
     import psutil
 
-    from ingest.text import analyze
+    from ingest.analysis import analyze
     from search_api.filters import build_filters
     from search_api.searcher import Searcher, SearchRequest
 
@@ -193,7 +193,7 @@ def run_worker(spec: dict) -> dict:
             floor["dense"].append((tc - tb) * 1000)
             floor["both"].append((tc - ta) * 1000)
     # Query embedding as the Haystack component does it (process-wide torch threads) vs Embedder.embed_query.
-    _, component = searcher.embedder._components()
+    _, component = searcher.embedder.passages.components()
     paths = {"haystack_component": [], "embed_query": []}
     for q in queries:
         ta = time.perf_counter()
@@ -1033,33 +1033,7 @@ def plot_latency(r: dict, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# CLI
-
-
-def run_bench_cli(args: argparse.Namespace, settings: Settings) -> int:
-    """``kb bench``: parse tiers, run, print where the report went."""
-    try:
-        tiers = [int(x.replace("_", "")) for x in str(args.tiers).split(",") if x.strip()]
-    except ValueError:
-        raise ValueError(f"--tiers must be comma-separated integers, got {args.tiers!r}") from None
-    if not tiers and not args.smoke:
-        raise ValueError("--tiers is empty")
-    out = Path(args.out)
-
-    def log(msg: str) -> None:
-        print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-    if getattr(args, "api_only", False):
-        report = rerun_api(out, settings, log=log)
-    else:
-        obliqa = getattr(args, "obliqa", None)
-        report = run_bench(out, tiers, settings, smoke=args.smoke, log=log, reuse_ingest=getattr(args, "reuse_ingest", False),
-                           obliqa_dir=Path(obliqa) if obliqa else None)
-    for v in report["verdicts"]:
-        met = "n/a" if v["met"] is None else ("met" if v["met"] else "MISSED")
-        print(f"{v['target']}: {v['value']} {v['unit']} (limit {v['limit']}) {met}")
-    print(f"report written to {out}/report.md, report.json, latency.png")
-    return 0
+# worker process entry point
 
 
 def _worker_main(spec_path: str) -> None:
