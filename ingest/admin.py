@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ingest.errors import IndexUnavailableError, IngestError, NotFoundError, UnsupportedFormatError
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.schema import DOC_TYPES, DocumentMeta, check_doc_id, slugify
+from ingest.schema import DocumentMeta, check_doc_id, slugify
 from ingest.settings import Settings
 from ingest.stores import DocArtifact, IndexDir, open_current, write_generation
+from ingest.vocabularies import DOC_TYPES
 
 UPLOADS = "uploads"
 _SAFE_STEM = re.compile(r"[^a-z0-9_-]+")
@@ -92,7 +93,8 @@ def upload_meta(
     """
     from ingest.errors import UnknownFilterValueError
     from ingest.loaders import load_file
-    from ingest.metadata import canonical_member, infer_document_meta
+    from ingest.metadata import infer_document_meta
+    from ingest.vocabularies import canonical_member
 
     given = {
         "title": title.strip() if title and title.strip() else None,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 from pathlib import Path
 
 from ingest.errors import ManifestError
-from ingest.schema import DOC_TYPES, DocumentMeta, check_doc_id
+from ingest.schema import DocumentMeta, check_doc_id
+from ingest.vocabularies import DOC_TYPES, canonical_member, parse_period
 
 MANIFEST_NAME = "manifest.csv"
 REQUIRED_COLUMNS = ("doc_id", "path", "title", "doc_type")
-_PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{2}|\d{4})\s*$")
 
 
 def find_manifest(path: Path) -> Path | None:
@@ -25,22 +24,8 @@ def find_manifest(path: Path) -> Path | None:
     return None
 
 
-def parse_period(value: str) -> tuple[int, int]:
-    """'2017-2019' or '2017-19' -> (2017, 2019)."""
-    m = _PERIOD.match(value)
-    if not m:
-        raise ValueError(f"period must look like 2017-2019, got {value!r}")
-    start, end = int(m.group(1)), m.group(2)
-    end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
-    if end_year < start:
-        raise ValueError(f"period ends before it starts: {value!r}")
-    return start, end_year
-
-
 def load_manifest(manifest_path: Path) -> dict[Path, DocumentMeta]:
     """Read a manifest; returns resolved file path -> metadata. Errors name the row and field."""
-    from ingest.metadata import canonical_member  # the member vocabulary lives with the metadata rules
-
     root = manifest_path.parent.resolve()
     out: dict[Path, DocumentMeta] = {}
     seen_ids: dict[str, int] = {}

@@ -1,4 +1,5 @@
-"""Members, priority areas and document metadata: vocabularies, detection in text, and inference.
+"""Members, priority areas and document metadata: detection in text, and inference (the vocabularies themselves
+live in ``ingest.vocabularies``).
 
 Members are matched on their names and aliases as whole words, across line breaks. A name never counts when
 written all in lower case ("turkey", "china", "jordan" are words before they are countries), and short codes
@@ -6,7 +7,7 @@ written all in lower case ("turkey", "china", "jordan" are words before they are
 Adjectives and demonyms ("Malaysian", "Sri Lankan", "Filipino") are not mentions: they describe people, laws
 or missions, they do not name a member, and counting them would tag every section of a national law.
 
-Priority areas use one taxonomy (``schema.PRIORITY_AREAS``) for the 2018 Strategy for Cooperation and the
+Priority areas use one taxonomy (``ingest.vocabularies.PRIORITY_AREAS``) for the 2018 Strategy for Cooperation and the
 2023 Adelaide Strategy. A section's area is ``stated`` when the document itself says so (a heading that is an
 area name, or a work plan's priority-area column) and ``inferred`` otherwise, from a small cue lexicon, with
 the matched cues kept as evidence.
@@ -15,12 +16,11 @@ the matched cues kept as evidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import UnknownFilterValueError
-from ingest.manifest import parse_period
-from ingest.schema import PRIORITY_AREAS, AreaTag, DocumentMeta, Section, slugify
+from ingest.schema import AreaTag, DocumentMeta, Section, slugify
+from ingest.vocabularies import MEMBERS, areas_named_in, canonical_member, lookup_area, lookup_member, parse_period
 
 # Bump when a change here alters what is inferred for a document or a section (members, areas, title, type,
 # jurisdiction, years, language): the ingest fingerprint includes it, so every document is then re-annotated.
@@ -28,106 +28,6 @@ METADATA_VERSION = 1
 
 # ---------------------------------------------------------------------------------------------------------
 # Members
-
-
-@dataclass(frozen=True)
-class Member:
-    """A Bali Process member (state or organisation), or another jurisdiction a law may come from."""
-
-    name: str
-    kind: str  # "state" | "organisation" | "other"
-    aliases: tuple[str, ...] = ()  # matched in any case but all lower case
-    bali_process_member: bool = True
-    codes: tuple[str, ...] = ()  # matched only in upper case, as whole tokens
-
-
-def _m(name: str, kind: str = "state", aliases: tuple[str, ...] = (), codes: tuple[str, ...] = (), member: bool = True) -> Member:
-    return Member(name, kind, aliases, member, codes)
-
-
-_MEMBER_LIST = [
-    _m("Afghanistan"),
-    _m("Australia", aliases=("Commonwealth of Australia",)),
-    _m("Bangladesh"),
-    _m("Bhutan"),
-    _m("Brunei Darussalam", aliases=("Brunei",)),
-    _m("Cambodia"),
-    _m("China", aliases=("People's Republic of China",), codes=("PRC",)),
-    _m("DPR Korea", aliases=("Democratic People's Republic of Korea", "North Korea"), codes=("DPRK",)),
-    _m("Fiji"),
-    _m("France"),
-    _m("Hong Kong SAR", aliases=("Hong Kong", "Hong Kong, China", "Hong Kong Special Administrative Region")),
-    _m("India"),
-    _m("Indonesia", aliases=("Republik Indonesia", "Republic of Indonesia")),
-    _m("Iran", aliases=("Islamic Republic of Iran",)),
-    _m("Iraq"),
-    _m("Japan"),
-    _m("Jordan"),
-    _m("Kiribati"),
-    _m("Lao PDR", aliases=("Lao People's Democratic Republic", "Laos")),
-    _m("Macau SAR", aliases=("Macau", "Macao", "Macao SAR", "Macao, China")),
-    _m("Malaysia"),
-    _m("Maldives"),
-    _m("Mongolia"),
-    _m("Myanmar", aliases=("Burma",)),
-    _m("Nauru"),
-    _m("Nepal"),
-    _m("New Zealand"),
-    _m("Pakistan", aliases=("Islamic Republic of Pakistan",)),
-    _m("Palau"),
-    _m("Papua New Guinea", codes=("PNG",)),
-    _m("Philippines", aliases=("Republic of the Philippines",)),
-    _m("Republic of Korea", aliases=("South Korea", "Korea, Republic of"), codes=("ROK",)),
-    _m("Samoa"),
-    _m("Singapore"),
-    _m("Solomon Islands"),
-    _m("Sri Lanka", aliases=("Democratic Socialist Republic of Sri Lanka",)),
-    _m("Syria", aliases=("Syrian Arab Republic",)),
-    _m("Thailand"),
-    _m("Timor-Leste", aliases=("East Timor", "Timor Leste")),
-    _m("Tonga"),
-    _m("Türkiye", aliases=("Turkiye", "Turkey")),
-    _m("United Arab Emirates", codes=("UAE",)),
-    _m("United States", aliases=("United States of America",), codes=("USA", "U.S.A.", "U.S.", "US")),
-    _m("Vanuatu"),
-    _m("Viet Nam", aliases=("Vietnam",)),
-    _m("IOM", "organisation", ("International Organization for Migration", "International Organisation for Migration"), ("IOM",)),
-    _m("UNHCR", "organisation", ("United Nations High Commissioner for Refugees", "UN Refugee Agency"), ("UNHCR",)),
-    _m("UNODC", "organisation", ("United Nations Office on Drugs and Crime", "UN Office on Drugs and Crime"), ("UNODC",)),
-    _m("ILO", "organisation", ("International Labour Organization", "International Labour Organisation"), ("ILO",)),
-    # Jurisdictions of laws users may add that are not Bali Process members.
-    _m("United Kingdom", "other", ("Great Britain",), ("UK",), member=False),
-    _m("Canada", "other", member=False),
-]
-
-MEMBERS: dict[str, Member] = {m.name: m for m in _MEMBER_LIST}
-
-_NORM_DROP = re.compile(r"[^a-z0-9]+")
-
-
-def _norm(text: str) -> str:
-    """Lower case, ASCII-folded apostrophes, punctuation and spaces collapsed to single spaces."""
-    return _NORM_DROP.sub(" ", text.lower().replace("’", "'").replace("ü", "u")).strip()
-
-
-_MEMBER_LOOKUP: dict[str, str] = {
-    _norm(alias): m.name for m in _MEMBER_LIST for alias in (m.name, *m.aliases, *m.codes)
-}
-
-
-def canonical_member(name: str) -> str:
-    """The canonical name of a member or jurisdiction, from its name, an alias or a code.
-
-    :raises UnknownFilterValueError: for a name no member is known by (``field`` is ``"member"``).
-    """
-    raw = name if isinstance(name, str) else ""
-    key = _norm(raw)
-    if key not in _MEMBER_LOOKUP and "(" in raw:
-        # manifest conventions such as "Indonesia (sub-national: DI Yogyakarta)"
-        key = _norm(raw.split("(")[0])
-    if key in _MEMBER_LOOKUP:
-        return _MEMBER_LOOKUP[key]
-    raise UnknownFilterValueError("member", name, sorted(MEMBERS))
 
 
 def _name_pattern(alias: str) -> str:
@@ -140,8 +40,8 @@ def _name_pattern(alias: str) -> str:
 
 
 def _build_member_regexes() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    names = sorted({a for m in _MEMBER_LIST for a in (m.name, *m.aliases) if a not in m.codes}, key=len, reverse=True)
-    codes = {c: m.name for m in _MEMBER_LIST for c in m.codes}
+    names = sorted({a for m in MEMBERS.values() for a in (m.name, *m.aliases) if a not in m.codes}, key=len, reverse=True)
+    codes = {c: m.name for m in MEMBERS.values() for c in m.codes}
     # Not inside a word or a hyphenated compound; "Sri Lankan" is not "Sri Lanka", "Australia's" is.
     names_re = re.compile(r"(?<![\w-])(" + "|".join(map(_name_pattern, names)) + r")(?![\w-])", re.IGNORECASE)
     # Codes: upper case, whole tokens; "U.S." must not run into more letters ("U.S.C." is not "U.S.").
@@ -161,7 +61,7 @@ def detect_members(text: str) -> list[str]:
         matched = m.group(1)
         if matched.islower():  # "china", "turkey": ordinary words
             continue
-        name = _MEMBER_LOOKUP.get(_norm(matched))
+        name = lookup_member(matched)
         if name:
             found.append((m.start(), name))
     for m in _CODES_RE.finditer(text):
@@ -184,57 +84,9 @@ def _us_is_the_country(text: str, pos: int) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 # Priority areas: names
 
-# Names under which the two strategies (and their work plans) state each area, besides the id and label.
-_AREA_NAMES: dict[str, tuple[str, ...]] = {
-    "law_enforcement": ("Law enforcement", "Law enforcement and judicial cooperation"),
-    "stakeholder_engagement": ("Stakeholder engagement",),
-    "information_sharing": ("Information sharing", "Information sharing and public information campaigns"),
-    "border_management": ("Border management",),
-    "irregular_migration": ("Irregular migration", "Irregular Migration and Related Transnational Crime"),
-    "victim_protection": ("Victim protection and migration management", "Victim protection"),
-    "returns_reintegration": ("Returns and reintegration", "Return and reintegration"),
-    "coordination_support": ("Coordination and support",),
-}
-
-
-def _area_key(text: str) -> str:
-    text = re.sub(r"^[\s#*_]*(?:\(\d+\)|\d+[.)])\s*", "", text)  # "(4) Border management" -> "Border management"
-    words = _norm(text.replace("&", " ")).split()
-    return " ".join(w for w in words if w != "and")
-
-
-_AREA_LOOKUP: dict[str, str] = {}
-for _area, _names in _AREA_NAMES.items():
-    for _name in (_area, PRIORITY_AREAS[_area], *_names):
-        _AREA_LOOKUP[_area_key(_name)] = _area
-_AREA_IN_TEXT_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _AREA_LOOKUP), key=len, reverse=True)) + r")\b")
-
-
-def canonical_area(name: str) -> str:
-    """The area id for an id, a display label, or either strategy's name of the area.
-
-    Case, punctuation, numbering and "and"/"&" do not matter: "Victim protection & migration management",
-    "victim_protection" and "(6) Victim protection and migration management" are the same area.
-
-    :raises UnknownFilterValueError: for a name no area is known by (``field`` is ``"priority_area"``).
-    """
-    key = _area_key(name if isinstance(name, str) else "")
-    if key in _AREA_LOOKUP:
-        return _AREA_LOOKUP[key]
-    raise UnknownFilterValueError("priority_area", name, list(PRIORITY_AREAS))
-
-
 def stated_area_from_heading(heading: str) -> str | None:
     """The area a heading names as a whole ("(4) Border management" -> "border_management"), else None."""
-    return _AREA_LOOKUP.get(_area_key(heading or ""))
-
-
-def _areas_named_in(cell: str) -> list[str]:
-    """Areas a table cell names: one name, or several ("Border management; Law enforcement")."""
-    whole = stated_area_from_heading(cell)
-    if whole:
-        return [whole]
-    return list(dict.fromkeys(_AREA_LOOKUP[m] for m in _AREA_IN_TEXT_RE.findall(_area_key(cell))))
+    return lookup_area(heading)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -349,7 +201,7 @@ def annotate_sections(doc: DocumentMeta, sections: list[Section]) -> None:
 
         stated: dict[str, str] = {}
         column = s.attributes.get("priority_area", "")
-        for area in _areas_named_in(column) if column else []:
+        for area in areas_named_in(column) if column else []:
             stated.setdefault(area, f"table column 'Priority Area': {' '.join(column.split())}")
         for heading in headings:
             area = stated_area_from_heading(heading)
@@ -534,7 +386,7 @@ def _jurisdiction(head: str) -> str | None:
         words = m.group(1).split()
         for n in range(len(words), 0, -1):
             for candidate in (" ".join(words[:n]), f"{m.group(0).split()[0]} of {' '.join(words[:n])}"):
-                name = _MEMBER_LOOKUP.get(_norm(candidate))
+                name = lookup_member(candidate)
                 if name and MEMBERS[name].kind != "organisation":
                     return name
     states = [n for n in detect_members(flat[:1500]) if MEMBERS[n].kind != "organisation"]

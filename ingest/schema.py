@@ -1,4 +1,5 @@
-"""The index contract shared by ingest, search and the API: records, field names and vocabularies.
+"""The index contract shared by ingest, search and the API: records and their field names (the vocabularies their
+fields take values from live in ``ingest.vocabularies``).
 
 A *document* is one file of the corpus. It is split into *sections* along its own structure (headings,
 articles, sections of an Act, table rows); a section is what we cite. Long sections are cut into
@@ -13,33 +14,9 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ingest.vocabularies import PRIORITY_AREAS
+
 SCHEMA_VERSION = 1
-
-DOC_TYPES = (
-    "law",
-    "protocol",
-    "strategy",
-    "declaration",
-    "statement",
-    "work_plan",
-    "policy_guide",
-    "factsheet",
-    "report",
-    "other",
-)
-
-# The eight areas of cooperation, one taxonomy for the 2018 Strategy for Cooperation and the
-# 2023 Adelaide Strategy for Cooperation. Keys are stable ids; values are display labels.
-PRIORITY_AREAS: dict[str, str] = {
-    "law_enforcement": "Law enforcement",
-    "stakeholder_engagement": "Stakeholder engagement",
-    "information_sharing": "Information sharing and public information campaigns",
-    "border_management": "Border management",
-    "irregular_migration": "Irregular migration and related transnational crime",
-    "victim_protection": "Victim protection and migration management",
-    "returns_reintegration": "Returns and reintegration",
-    "coordination_support": "Coordination and support",
-}
 
 AreaBasis = Literal["stated", "inferred"]
 

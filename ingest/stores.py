@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import IndexLockedError, IndexUnavailableError, IndexWriteError
-from ingest.schema import PRIORITY_AREAS, SCHEMA_VERSION, DocumentMeta, Passage, Section
+from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section
 from ingest.text import BM25_PARAMS, bm25_config, tokenize_for_bm25
+from ingest.vocabularies import PRIORITY_AREAS
 
 AREA_IDS = list(PRIORITY_AREAS)  # bit i = area i stated; bit 8 + i = area i inferred
 UNKNOWN_YEAR = -1

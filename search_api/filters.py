@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ingest.errors import UnknownFilterValueError
-from ingest.schema import DOC_TYPES, check_doc_id
+from ingest.schema import check_doc_id
+from ingest.vocabularies import DOC_TYPES
 
 MIN_YEAR, MAX_YEAR = 1800, 2200
 
@@ -42,7 +43,7 @@ def build_filters(
     year_to: int | None = None,
 ) -> SearchFilters:
     """Validate and canonicalise filter values; an unknown value raises ``UnknownFilterValueError`` naming it."""
-    from ingest.metadata import canonical_area, canonical_member
+    from ingest.vocabularies import canonical_area, canonical_member
 
     def uniq(values):
         return tuple(dict.fromkeys(values))

@@ -43,9 +43,10 @@ from ingest.opensearch_store import (
     safe_url,
     translate_errors,
 )
-from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section
+from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from ingest.text import PAIR_WEIGHT
+from ingest.vocabularies import PRIORITY_AREAS
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.metadata import MEMBERS
+from ingest.vocabularies import MEMBERS
 from ingest.settings import Settings
 from search_api.app import create_app
 from search_api.searcher import Searcher

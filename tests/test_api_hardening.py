@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from opensearch_support import closed_port_url
 from schemathesis.checks import not_a_server_error
 
-from ingest.metadata import MEMBERS
-from ingest.schema import DOC_TYPES, PRIORITY_AREAS
+from ingest.vocabularies import DOC_TYPES, MEMBERS, PRIORITY_AREAS
 from ingest.settings import Settings
 from search_api.app import create_app
 from search_api.searcher import Searcher

@@ -11,18 +11,10 @@ from hypothesis import given, settings as hsettings, strategies as st
 from pypdf import PdfReader
 
 from ingest.errors import UnknownFilterValueError
-from ingest.metadata import (
-    MEMBERS,
-    annotate_sections,
-    canonical_area,
-    canonical_member,
-    detect_members,
-    infer_areas,
-    infer_document_meta,
-    stated_area_from_heading,
-)
-from ingest.schema import PRIORITY_AREAS, DocumentMeta, Section
+from ingest.metadata import annotate_sections, detect_members, infer_areas, infer_document_meta, stated_area_from_heading
+from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT
+from ingest.vocabularies import MEMBERS, PRIORITY_AREAS, canonical_area, canonical_member
 
 CORPUS = PROJECT_ROOT / "corpus"
 STRATEGY_2018 = CORPUS / "bali_process/bp_2018_strategy_for_cooperation_update.txt"
