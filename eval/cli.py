@@ -29,7 +29,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmarks (or only the API part), print the verdicts and where the report went."""
-    from eval.bench import rerun_api, run_bench
+    from eval.bench.runner import rerun_api, run_bench
 
     out = Path(args.out)
 
