@@ -19,11 +19,12 @@ from eval.datasets import BeirDataset, dataset_hash, load_beir
 from eval.metrics import evaluate
 from ingest.embedder import Embedder
 from ingest.passages import load_tokenizer, split_passages
-from ingest.pipeline import passage_fingerprint
+from ingest.pipeline import embed_passages, passage_fingerprint
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT, Settings
 from ingest.stores import DocArtifact, IndexDir, built_with_other_code, write_generation
 from search_api.engine import EmbeddedEngine
+from search_api.query_embedding import QueryEmbedder
 from search_api.searcher import Searcher, SearchRequest
 
 EVAL_CACHE = PROJECT_ROOT / "var" / "eval-cache"
@@ -73,9 +74,7 @@ def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder
     passages = [p for s in sections for p in split_passages(s, tokenizer, settings.max_passage_tokens)]
     log(f"embedding {len(passages)} passages of {len(sections)} entries (cached afterwards in {root})")
     t0 = time.perf_counter()
-    from ingest.pipeline import _embed_with_progress
-
-    vectors = _embed_with_progress(embedder, [p.search_text for p in passages], None)
+    vectors = embed_passages(embedder, [p.search_text for p in passages], None)
     log(f"embedded in {time.perf_counter() - t0:.0f} s")
     idx = IndexDir(root / "index")
     idx.ensure()
@@ -103,12 +102,19 @@ def run_queries(searcher: Searcher, ds: BeirDataset, entry_ids: list[str], mode:
     return run
 
 
+def eval_searcher(index_settings: Settings, embedder: Embedder) -> Searcher:
+    """The product's searcher over an evaluation index: the embedded engine with the configured candidates and
+    normalisation depth (``KB_CANDIDATES``, ``KB_NORM_DEPTH``), queries embedded with ``embedder``'s model."""
+    engine = EmbeddedEngine(index_settings.index_dir, candidates=index_settings.candidates, norm_depth=index_settings.norm_depth)
+    return Searcher(index_settings, engine=engine, embedder=QueryEmbedder(index_settings, embedder))
+
+
 def evaluate_dataset(dataset_dir: Path, split: str, modes: list[str], settings: Settings,
                      embedder: Embedder | None = None, log=print) -> dict[str, dict[str, float]]:
     embedder = embedder or Embedder(settings)
     index_settings, entry_ids = build_eval_index(dataset_dir, split, settings, embedder, log)
     ds = load_beir(dataset_dir, split)
-    searcher = Searcher(index_settings, engine=EmbeddedEngine(index_settings.index_dir, index_settings.candidates), embedder=embedder)
+    searcher = eval_searcher(index_settings, embedder)
     qvecs = None
     if any(m != "bm25" for m in modes):
         qids = [q for q in ds.qrels if q in ds.queries]
