@@ -1,6 +1,6 @@
 """Export every section of our corpus as the BEIR corpus of the Bali Process dev set.
 
-``python -m eval.export_sections`` loads each document of ``corpus/manifest.csv`` with our loader, splits
+``python -m eval.scripts.export_sections`` loads each document of ``corpus/manifest.csv`` with our loader, splits
 it with our splitter and writes one line per section to ``eval/bali_dev/corpus.jsonl``::
 
     {"_id": section_id, "title": " > ".join(heading_path), "text": ..., "metadata": {doc_id, doc_type,
@@ -9,7 +9,7 @@ it with our splitter and writes one line per section to ``eval/bali_dev/corpus.j
 Section ids are the splitter's stable structural ids (``doc_id:path``), so the judgements in
 ``eval/bali_dev/qrels/*.tsv`` refer to them directly.
 
-``python -m eval.export_sections --check`` re-splits the corpus with the current splitter *without writing
+``python -m eval.scripts.export_sections --check`` re-splits the corpus with the current splitter *without writing
 anything* and reports every judged id (qrels) that no longer exists, plus how the fresh export differs
 from the committed ``corpus.jsonl``; it exits 1 when a judged id is missing or the corpus is stale.
 
@@ -20,7 +20,6 @@ DIR, keyed by the file's hash and the loader's source, so repeated runs are quic
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import pickle
@@ -28,37 +27,17 @@ import sys
 from pathlib import Path
 
 from ingest.loaders import LoadedDocument, load_file
-from ingest.schema import DocumentMeta
+from ingest.manifest import MANIFEST_NAME, load_manifest
 from ingest.sections import split_sections
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = ROOT / "corpus"
 DATASET_DIR = ROOT / "eval" / "bali_dev"
 
 
-def manifest_rows(corpus_dir: Path = CORPUS_DIR) -> list[dict[str, str]]:
-    with open(corpus_dir / "manifest.csv", encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _members(row: dict[str, str]) -> list[str]:
-    """The manifest's ``members`` (semicolon-separated) followed by its ``jurisdiction``, without repeats."""
-    out: list[str] = []
-    for name in (row.get("members") or "").split(";") + [row.get("jurisdiction") or ""]:
-        name = name.strip()
-        if name and name not in out:
-            out.append(name)
-    return out
-
-
-def _year(row: dict[str, str]) -> int | None:
-    value = (row.get("year") or "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def _loader_key(path: Path) -> str:
     h = hashlib.sha256(path.read_bytes())
-    for src in ("loaders.py", "text.py", "settings.py"):
+    for src in ("loaders.py", "settings.py"):
         p = ROOT / "ingest" / src
         if p.exists():
             h.update(p.read_bytes())
@@ -82,9 +61,8 @@ def load_cached(path: Path, cache: Path | None) -> LoadedDocument:
 def export_entries(corpus_dir: Path = CORPUS_DIR, cache: Path | None = None, log=print) -> list[dict]:
     """One BEIR corpus entry per non-empty section, in manifest and document order."""
     entries: list[dict] = []
-    for row in manifest_rows(corpus_dir):
-        meta = DocumentMeta(doc_id=row["doc_id"], path=row["path"], title=row["title"])
-        loaded = load_cached(corpus_dir / row["path"], cache)
+    for path, meta in load_manifest(corpus_dir / MANIFEST_NAME).items():  # in the manifest's order
+        loaded = load_cached(path, cache)
         sections = split_sections(meta, loaded)
         kept = 0
         for s in sections:
@@ -97,17 +75,17 @@ def export_entries(corpus_dir: Path = CORPUS_DIR, cache: Path | None = None, log
                     "title": " > ".join(s.heading_path),
                     "text": s.text,
                     "metadata": {
-                        "doc_id": row["doc_id"],
-                        "doc_type": row["doc_type"],
-                        "year": _year(row),
-                        "members": _members(row),
-                        "language": (row.get("language") or "en").strip() or "en",
+                        "doc_id": meta.doc_id,
+                        "doc_type": meta.doc_type,
+                        "year": meta.year,
+                        "members": list(dict.fromkeys(meta.members + ([meta.jurisdiction] if meta.jurisdiction else []))),
+                        "language": meta.language,
                         "page_start": s.page_start,
                         "page_end": s.page_end,
                     },
                 }
             )
-        log(f"{row['doc_id']}: {kept} sections ({len(sections) - kept} empty skipped)")
+        log(f"{meta.doc_id}: {kept} sections ({len(sections) - kept} empty skipped)")
     ids = [e["_id"] for e in entries]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -134,13 +112,6 @@ def read_qrels(dataset_dir: Path) -> list[tuple[str, str, str, int]]:
                 if len(parts) == 3:
                     out.append((tsv.name, parts[0], parts[1], int(parts[2])))
     return out
-
-
-def read_corpus_ids(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line)["_id"] for line in fh if line.strip()]
 
 
 def check(entries: list[dict], dataset_dir: Path) -> int:
@@ -180,7 +151,7 @@ def check(entries: list[dict], dataset_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m eval.export_sections", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m eval.scripts.export_sections", description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="re-split and report judged ids that no longer exist; write nothing")
     ap.add_argument("--corpus-dir", type=Path, default=CORPUS_DIR)
     ap.add_argument("--dataset-dir", type=Path, default=DATASET_DIR)
