@@ -9,7 +9,7 @@ boosts and explanations are identical whichever backend answers.
 
 Differences from the embedded engine, by design or by necessity:
 
-* BM25 scores come from Lucene over an analyzer that mirrors ours (``ingest.opensearch_store.ANALYSIS``);
+* BM25 scores come from Lucene over an analyzer that mirrors ours (``ingest.opensearch_schema.ANALYSIS``);
   only the tokeniser differs, so scores are close but not equal.
 * Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports.
 * Facets are aggregations over the filtered match set (BM25 matches plus the dense leg's hits): ``terms`` per
@@ -32,17 +32,8 @@ import numpy as np
 from haystack import Document
 
 from ingest.errors import BackendUnavailableError, IndexUnavailableError, UnknownFilterValueError
-from ingest.opensearch_store import (
-    MAX_RESULT_WINDOW,
-    STATUS_ID,
-    build_client,
-    build_passage_store,
-    index_has_knn,
-    index_names,
-    passage_from_source,
-    safe_url,
-    translate_errors,
-)
+from ingest.opensearch_client import build_client, build_passage_store, safe_url, translate_errors
+from ingest.opensearch_schema import MAX_RESULT_WINDOW, STATUS_ID, index_has_knn, index_names, passage_from_source
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from ingest.text import PAIR_WEIGHT

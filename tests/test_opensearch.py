@@ -11,7 +11,10 @@ Regenerate the golden files after an intended change with ``.venv/bin/python tes
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,15 +23,10 @@ import pytest
 from opensearch_support import SLICE_INDEX, closed_port_url, osmem_url, synced_slice  # noqa: F401 (fixtures)
 
 from ingest.errors import BackendUnavailableError, IndexUnavailableError
-from ingest.opensearch_store import (
-    build_client,
-    ensure_indices,
-    index_names,
-    passage_index_body,
-    records_index_body,
-    sync_generation,
-)
-from ingest.settings import Settings
+from ingest.opensearch_client import build_client
+from ingest.opensearch_schema import index_names, passage_index_body, records_index_body
+from ingest.opensearch_store import ensure_indices, sync_generation
+from ingest.settings import PROJECT_ROOT, Settings
 from ingest.stores import DocArtifact, IndexDir, open_current, write_generation
 from search_api.filters import SearchFilters, build_filters
 from search_api.opensearch_engine import OpenSearchEngine, build_requests
@@ -136,6 +134,29 @@ def test_a_second_sync_of_an_unchanged_generation_writes_nothing(synced_slice):
     report = sync_generation(synced_slice.opensearch)
     assert report.passages_written == 0 and not (report.added or report.updated or report.deleted)
     assert len(report.unchanged) == 4
+
+
+@pytest.mark.opensearch
+def test_python_m_opensearch_store_mirrors_the_local_index_without_ingesting(synced_slice):
+    # The README's command to catch OpenSearch up without ingesting; it used to import the module and do nothing.
+    s = synced_slice.opensearch
+    env = {**os.environ, "KB_INDEX_DIR": str(s.index_dir), "KB_BACKEND": "opensearch",
+           "KB_OPENSEARCH_URL": s.opensearch_url, "KB_OPENSEARCH_INDEX": s.opensearch_index}
+    done = subprocess.run([sys.executable, "-m", "ingest.opensearch_store"], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["generation"] == _embedded_generation(synced_slice).name
+    assert len(report["unchanged"]) == 4 and not (report["added"] or report["updated"] or report["deleted"])
+
+
+@pytest.mark.opensearch
+def test_python_m_opensearch_store_without_a_url_says_what_to_set(synced_slice):
+    env = {k: v for k, v in os.environ.items() if k != "KB_OPENSEARCH_URL"}
+    env["KB_INDEX_DIR"] = str(synced_slice.embedded.index_dir)
+    done = subprocess.run([sys.executable, "-m", "ingest.opensearch_store"], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=PROJECT_ROOT)
+    assert done.returncode == 1 and "KB_OPENSEARCH_URL" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.opensearch
@@ -313,7 +334,7 @@ if __name__ == "__main__":
 
 @pytest.mark.opensearch
 def test_the_pairs_analyzer_cuts_the_word_pairs_the_embedded_index_does(osmem_url):
-    from ingest.text import analyze
+    from ingest.analysis import analyze
 
     settings = Settings(opensearch_url=osmem_url, opensearch_index="kb-pairs")
     client = build_client(settings)

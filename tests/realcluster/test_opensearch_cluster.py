@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from opensearch_support import SLICE_FILES
 
-from ingest.opensearch_store import build_client, index_names
+from ingest.opensearch_client import build_client
+from ingest.opensearch_schema import index_names
 from ingest.settings import Settings
 from search_api.filters import SearchFilters, build_filters
 from search_api.searcher import Searcher, SearchRequest

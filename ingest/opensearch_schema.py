@@ -1,0 +1,198 @@
+"""The OpenSearch side of the index contract: index names, analyzers, mappings, and the records they hold.
+
+Two indices, named from ``settings.opensearch_index``:
+
+``<index>`` (passages)
+    one document per passage, written through Haystack's ``OpenSearchDocumentStore``: ``content`` (heading
+    context + body, the text BM25 searches), ``body`` and ``context`` (stored for display, not searched),
+    ``embedding`` (``knn_vector``, cosine, HNSW) and keyword/integer metadata for filters and facets.
+``<index>-records`` (sections and documents)
+    the JSON of every document and section (stored, not indexed) for hydration, document pages and the
+    document list, the ``sha256`` and sync key of each document, and one status record (generation, counts).
+
+The sync (``ingest.opensearch_store``) and ``search_api.opensearch_engine`` both take them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.analysis import STOPWORDS
+from ingest.schema import DocumentMeta, Passage, Section
+from ingest.settings import Settings
+
+# Bump when the index bodies or the records' shape change: every document is then re-indexed.
+MAPPING_VERSION = 2  # 2: content.pairs (word pairs)
+STATUS_ID = "status"
+MAX_RESULT_WINDOW = 10_000  # OpenSearch's default index.max_result_window (and the k-NN k limit)
+
+# The embedded index's analysis (ingest.analysis.analyze) as OpenSearch analyzers: lower case, words of two or
+# more characters, the same stop words, the Snowball English stemmer (PyStemmer's "english"). Only the
+# tokeniser differs (Unicode word boundaries instead of our regex), so BM25 scores are close, not identical.
+# Word pairs go to the ``content.pairs`` subfield (``kb_pairs``: shingles of two). Its char filter deletes stop
+# words and one-character words from the text before tokenising: a stop filter would leave position gaps, and
+# shingles across a gap hold a filler instead of pairing the words on either side as ``analyze`` does.
+_DROPPED = r"(?iU)\b(?:\w|" + "|".join(sorted(STOPWORDS)) + r")\b"
+ANALYSIS = {
+    "char_filter": {
+        "kb_drop_stop": {"type": "pattern_replace", "pattern": _DROPPED, "replacement": ""},
+    },
+    "filter": {
+        "kb_min2": {"type": "length", "min": 2},
+        "kb_stop": {"type": "stop", "stopwords": sorted(STOPWORDS)},
+        "kb_stemmer": {"type": "snowball", "language": "English"},
+        "kb_pair": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2, "output_unigrams": False},
+    },
+    "analyzer": {
+        "kb_english": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "kb_min2", "kb_stop", "kb_stemmer"],
+        },
+        "kb_pairs": {
+            "type": "custom",
+            "char_filter": ["kb_drop_stop"],
+            "tokenizer": "standard",
+            "filter": ["lowercase", "kb_stemmer", "kb_pair"],
+        },
+    },
+}
+
+# HNSW on the Lucene engine: its k-NN query applies a filter during the graph search (and switches to exact
+# search when the filter is selective), so a filtered query returns k results whenever k passages match.
+KNN_METHOD = {
+    "name": "hnsw",
+    "space_type": "cosinesimil",
+    "engine": "lucene",
+    "parameters": {"m": 16, "ef_construction": 128},
+}
+
+_KEYWORD = {"type": "keyword"}
+_INTEGER = {"type": "integer"}
+_STORED = {"type": "text", "index": False}
+
+
+@dataclass(frozen=True)
+class IndexNames:
+    passages: str
+    records: str
+
+
+def index_names(settings: Settings) -> IndexNames:
+    return IndexNames(settings.opensearch_index, f"{settings.opensearch_index}-records")
+
+
+def passage_index_body(dim: int, knn: bool = True) -> dict[str, Any]:
+    """Settings and mapping of the passage index.
+
+    :param dim: embedding dimension (384 for the packaged model).
+    :param knn: the real-cluster variant (``index.knn`` and an HNSW method). ``False`` gives the variant for a
+        server without the k-NN plugin, such as osmem-server in the tests: vectors are stored, not searchable.
+    """
+    if dim <= 0:
+        raise ValueError(f"embedding dimension must be > 0, got {dim}")
+    embedding: dict[str, Any] = {"type": "knn_vector", "dimension": dim}
+    index_settings: dict[str, Any] = {"number_of_shards": 1}
+    if knn:
+        embedding["method"] = KNN_METHOD
+        index_settings["knn"] = True
+    return {
+        "settings": {"index": index_settings, "analysis": ANALYSIS},
+        "mappings": {
+            # Haystack also writes blob/score/sparse_embedding (null); they stay in _source, unindexed.
+            "dynamic": False,
+            "properties": {
+                "content": {"type": "text", "analyzer": "kb_english",
+                            "fields": {"pairs": {"type": "text", "analyzer": "kb_pairs"}}},
+                "body": _STORED,
+                "context": _STORED,
+                "embedding": embedding,
+                "passage_id": _KEYWORD,
+                "section_id": _KEYWORD,
+                "doc_id": _KEYWORD,
+                "doc_type": _KEYWORD,
+                "language": _KEYWORD,
+                "members": _KEYWORD,
+                "areas": _KEYWORD,  # stated or inferred: what the area filter and facet use
+                "areas_stated": _KEYWORD,
+                "year": _INTEGER,
+                "year_to": _INTEGER,
+                "ordinal": _INTEGER,  # of the passage within its section
+                "section_ordinal": _INTEGER,
+                "page_start": _INTEGER,
+                "page_end": _INTEGER,
+            },
+        },
+    }
+
+
+def records_index_body() -> dict[str, Any]:
+    """Settings and mapping of the records index (documents, sections, status); ``data`` is stored, not indexed."""
+    return {
+        "settings": {"index": {"number_of_shards": 1}},
+        "mappings": {
+            "dynamic": False,
+            "properties": {
+                "kind": _KEYWORD,  # document | section | status
+                "doc_id": _KEYWORD,
+                "section_id": _KEYWORD,
+                "ordinal": _INTEGER,
+                "sha256": _KEYWORD,
+                "sync_key": _KEYWORD,
+                "data": {"type": "object", "enabled": False},
+            },
+        },
+    }
+
+
+def index_has_knn(mapping: dict) -> bool:
+    """Whether a passage index's mapping makes the embeddings searchable (an HNSW method on ``embedding``)."""
+    for body in mapping.values():
+        props = body.get("mappings", {}).get("properties", {})
+        return "method" in props.get("embedding", {})
+    return False
+
+
+def passage_document(p: Passage, s: Section, d: DocumentMeta, vector) -> "Document":  # noqa: F821
+    """The Haystack document indexed for one passage."""
+    from haystack import Document
+
+    return Document(
+        id=p.passage_id,
+        content=p.search_text,
+        embedding=[float(x) for x in vector],
+        meta={
+            "passage_id": p.passage_id,
+            "section_id": s.section_id,
+            "doc_id": d.doc_id,
+            "body": p.text,
+            "context": p.context,
+            "ordinal": p.ordinal,
+            "section_ordinal": s.ordinal,
+            "page_start": p.page_start,
+            "page_end": p.page_end,
+            "doc_type": d.doc_type,
+            "language": d.language,
+            "members": list(s.members),
+            "areas": sorted({t.area for t in s.priority_areas}),
+            "areas_stated": sorted({t.area for t in s.priority_areas if t.basis == "stated"}),
+            # A document covers [year, year_to]; an unknown year matches no year filter (as in the embedded index).
+            "year": d.year,
+            "year_to": (d.year_to if d.year_to is not None else d.year) if d.year is not None else None,
+        },
+    )
+
+
+def passage_from_source(src: dict) -> Passage:
+    """The passage back from its indexed record."""
+    return Passage(
+        passage_id=src["passage_id"],
+        section_id=src["section_id"],
+        doc_id=src["doc_id"],
+        ordinal=src.get("ordinal", 0),
+        text=src.get("body", ""),
+        context=src.get("context", ""),
+        page_start=src.get("page_start"),
+        page_end=src.get("page_end"),
+    )
