@@ -1,4 +1,5 @@
-"""`kb bench --smoke` runs every part of the benchmark on a tiny tier and writes a complete report.
+"""`kb bench --smoke` runs every part of the benchmark on a tiny tier and writes a complete report; bad arguments
+are named, not a traceback.
 
 Timings depend on the machine and on whatever else it is doing, so nothing here asserts a number.
 """
@@ -73,3 +74,12 @@ def test_smoke_report_json_covers_every_mode_baseline_and_dtype(smoke_report):
         assert run["cpu_seconds"] > 0 and run["cpu_bound_passages_per_s"] >= 0.99 * run["passages_per_s"]
     assert "skipped" in r["api"]  # no API load in smoke runs
     assert {v["target"] for v in r["verdicts"]}
+
+
+@pytest.mark.parametrize("tiers", ["abc", "10000,x", "0", ""])
+def test_bad_tiers_are_named_in_a_usage_error_not_a_traceback(tiers):
+    kb = Path(sys.executable).with_name("kb")
+    proc = subprocess.run([str(kb), "bench", "--tiers", tiers], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "argument --tiers: " in proc.stderr and repr(tiers) in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -8,6 +8,8 @@ every offence, so a failure says what to move.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +135,23 @@ def test_no_source_file_is_longer_than_500_lines():
 def test_every_long_file_allowed_is_still_long(path):
     n = len((PROJECT_ROOT / path).read_text("utf-8").splitlines())
     assert n > MAX_LINES, f"{path} has {n} lines now: take it out of LONG_FILES"
+
+
+
+def _imported_modules(*args: str) -> set[str]:
+    """The modules a ``python`` run imports (``-X importtime`` lists each on stderr)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_python_m_ingest_runs_ingest_commands_without_search_api_or_eval():
+    modules = _imported_modules("-m", "ingest", "--help")
+    assert "ingest.cli" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("search_api", "eval")}
+
+
+def test_kb_offers_every_packages_commands():
+    kb = Path(sys.executable).with_name("kb")
+    out = subprocess.run([str(kb), "--help"], capture_output=True, text=True, timeout=120).stdout
+    assert "{ingest,documents,show,search,serve,eval,bench}" in out

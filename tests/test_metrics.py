@@ -1,4 +1,5 @@
-"""Metrics against hand-computed numbers, and the BEIR loader on a tiny dataset (tests/data/beir_tiny)."""
+"""Metrics against hand-computed numbers and against trec_eval (through ir-measures) on a real run of
+``eval/bali_dev``; the BEIR loader on a tiny dataset (tests/data/beir_tiny); ``kb eval``'s settings."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from eval.datasets import BeirDataset, DatasetFileNotFoundError, DatasetFormatError, dataset_hash, load_beir
-from eval.metrics import evaluate, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.metrics import METRICS, evaluate, mrr_at_k, ndcg_at_k, per_query, recall_at_k
+from eval.run import build_eval_index, eval_searcher, evaluate_dataset, run_queries
+from ingest.settings import PROJECT_ROOT, Settings
 
 TINY = Path(__file__).parent / "data" / "beir_tiny"
+BALI_DEV = PROJECT_ROOT / "eval" / "bali_dev"
 
 # One query judged a=2, b=1, c=0 (c judged non-relevant); the run puts an unjudged x first.
 RELS = {"a": 2, "b": 1, "c": 0}
@@ -181,3 +185,61 @@ def test_dataset_hash_is_sha256_of_the_three_files_and_follows_their_content(tmp
     with open(root / "qrels" / "dev.tsv", "a") as fh:
         fh.write("q4\td8\t1\n")
     assert dataset_hash(root, "dev") != dataset_hash(TINY, "dev")
+
+
+def _quiet(*_args, **_kwargs) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def bali_dev_bm25_run(embedder) -> tuple[BeirDataset, dict[str, list[str]]]:
+    """``eval/bali_dev`` and the ranked entry ids of each of its questions, top 100, through the product as
+    ``kb eval --mode bm25`` runs it (the index is cached under var/eval-cache)."""
+    settings = Settings()
+    index_settings, entry_ids = build_eval_index(BALI_DEV, "dev", settings, embedder, log=_quiet)
+    ds = load_beir(BALI_DEV, "dev")
+    return ds, run_queries(eval_searcher(index_settings, embedder), ds, entry_ids, "bm25")
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_metrics_agree_with_trec_eval_on_a_real_bali_dev_run(bali_dev_bm25_run):
+    import ir_measures
+    from ir_measures import RR, R, nDCG
+
+    ds, run = bali_dev_bm25_run
+    judged = {q: rels for q, rels in ds.qrels.items() if any(g > 0 for g in rels.values())}
+    assert len(run) == len(judged) == 77 and {g for rels in judged.values() for g in rels.values()} == {1, 2}
+    qrels = [ir_measures.Qrel(q, d, g) for q, rels in judged.items() for d, g in rels.items()]
+    # trec_eval ranks by score (ties by doc id): strictly falling scores keep our order
+    scored = [ir_measures.ScoredDoc(q, d, float(len(ranked) - i)) for q, ranked in run.items() for i, d in enumerate(ranked)]
+    measures = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10}
+    names = {m: name for name, m in measures.items()}
+    theirs: dict[str, dict[str, float]] = {}
+    for row in ir_measures.iter_calc(list(measures.values()), qrels, scored):
+        theirs.setdefault(row.query_id, {})[names[row.measure]] = row.value
+    ours = per_query(run, judged)
+    assert set(ours) == set(theirs)
+    for q in ours:
+        for m in METRICS:
+            assert ours[q][m] == pytest.approx(theirs[q][m], abs=1e-6), (q, m)
+    means = ir_measures.calc_aggregate(list(measures.values()), qrels, scored)
+    mine = evaluate(run, judged)
+    for name, m in measures.items():
+        assert mine[name] == pytest.approx(means[m], abs=1e-6), name
+    assert 0.4 < mine["ndcg@10"] < 0.7  # a real run, not an empty one
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_kb_eval_uses_the_configured_normalisation_depth(monkeypatch, embedder):
+    """KB_NORM_DEPTH reaches the engine ``kb eval`` searches with: hybrid figures follow it."""
+    monkeypatch.setenv("KB_NORM_DEPTH", "5")
+    shallow = Settings()
+    assert shallow.norm_depth == 5
+    index_settings, _ = build_eval_index(BALI_DEV, "dev", shallow, embedder, log=_quiet)
+    assert eval_searcher(index_settings, embedder).engine.norm_depth == 5
+    deep = shallow.model_copy(update={"norm_depth": 1000})
+    at_5 = evaluate_dataset(BALI_DEV, "dev", ["hybrid"], shallow, embedder=embedder, log=_quiet)["hybrid"]
+    at_1000 = evaluate_dataset(BALI_DEV, "dev", ["hybrid"], deep, embedder=embedder, log=_quiet)["hybrid"]
+    assert [at_5[m] for m in METRICS] != [at_1000[m] for m in METRICS]
