@@ -91,8 +91,7 @@ def _header(r: dict) -> list[str]:
 
 def _targets(r: dict) -> list[str]:
     """Each target, measured, its limit, met or not."""
-    L: list[str] = []
-    L += ["", "## Targets", "", "| target | measured | limit | met |", "|---|---:|---:|:---:|"]
+    L: list[str] = ["", "## Targets", "", "| target | measured | limit | met |", "|---|---:|---:|:---:|"]
     for v in r["verdicts"]:
         met = "–" if v["met"] is None else ("yes" if v["met"] else "**no**")
         L.append(f"| {v['target']} | {_fmt(v['value'], 2)} {v['unit']} | {v['limit']} {v['unit']} | {met} |")
@@ -101,8 +100,7 @@ def _targets(r: dict) -> list[str]:
 
 def _query_latency(r: dict) -> list[str]:
     """Latency per tier and mode, where the time goes, and query embedding's two paths."""
-    L: list[str] = []
-    L += ["", "## Query latency", ""]
+    L: list[str] = ["", "## Query latency", ""]
     L.append(
         "Per tier and mode, milliseconds over all queries and rounds (after one warm-up pass). `total` is "
         "`Searcher.search` end to end as the API calls it: query embedding, both legs, fusion, hydration from SQLite, "
@@ -136,8 +134,7 @@ def _query_latency(r: dict) -> list[str]:
 
 def _floor_and_haystack(r: dict) -> list[str]:
     """Ours against the bm25s + numpy floor and against Haystack's InMemory store."""
-    L: list[str] = []
-    L += ["", "## Against the floor and Haystack", ""]
+    L: list[str] = ["", "## Against the floor and Haystack", ""]
     L.append(
         "The floor is raw bm25s + numpy on the same memory-mapped index and query vectors: bm25s's `get_scores_from_ids` "
         "over the query's term ids (from the same term dictionary) and `argpartition` top-100, plus "
@@ -246,8 +243,7 @@ def _bf16(r: dict) -> list[str]:
 
 def _memory(r: dict) -> list[str]:
     """Resident memory and disk per tier."""
-    L: list[str] = []
-    L += ["", "## Memory and disk", ""]
+    L: list[str] = ["", "## Memory and disk", ""]
     L.append(
         "RSS of the worker process after it opened the tier, loaded the model and ran every query (psutil); `shared` is "
         "the file-backed part (the memory-mapped vectors and BM25 arrays the queries touched, reclaimable page cache); "
@@ -295,8 +291,7 @@ def _api(r: dict) -> list[str]:
 
 def _synthetic(r: dict) -> list[str]:
     """How the synthetic tiers are made, and the plot."""
-    L: list[str] = []
-    L += ["", "## Synthetic tiers", ""]
+    L: list[str] = ["", "## Synthetic tiers", ""]
     L.append(
         f"The real corpus has {r['real_passages']:,} passages; every tier is the real corpus plus synthetic documents made "
         "by `eval/synth.py`: each copies a real document's metadata (type, year, language, members) and structure (sections "
