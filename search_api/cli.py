@@ -4,10 +4,10 @@ and the API server with its worker processes."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
+from ingest.cli import print_json
 from ingest.settings import Settings
 
 
@@ -28,8 +28,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     req = SearchRequest(args.query, filters, mode=args.mode, top_k=args.top_k, offset=args.offset, group_by=args.group_by)
     out = searcher.search(req)
     if args.json:
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(out)
         return 0
     print(f"{out['total']} matching sections; showing {len(out['results'])} ({out['mode']}, {out['timing_ms']['total']:.0f} ms)")
     for r in out["results"]:
