@@ -34,67 +34,86 @@ def load_manifest(manifest_path: Path) -> dict[Path, DocumentMeta]:
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise ManifestError(f"{manifest_path}: missing column(s) {', '.join(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{manifest_path}:{line}"
-
-            def fail(field: str, why: str) -> ManifestError:
-                return ManifestError(f"{where}: field {field!r}: {why}")
-
-            doc_id = (row.get("doc_id") or "").strip()
+        for line, cells in enumerate(reader, start=2):
+            row = _Row(cells, f"{manifest_path}:{line}")
+            doc_id = row.cell("doc_id")
             try:
                 check_doc_id(doc_id)
             except ValueError as exc:
-                raise fail("doc_id", str(exc)) from None
+                raise row.error("doc_id", str(exc)) from None
             if doc_id in seen_ids:
-                raise fail("doc_id", f"{doc_id!r} already used on line {seen_ids[doc_id]}")
+                raise row.error("doc_id", f"{doc_id!r} already used on line {seen_ids[doc_id]}")
             seen_ids[doc_id] = line
-            rel = (row.get("path") or "").strip()
-            if not rel or rel.startswith("/") or ".." in Path(rel).parts:
-                raise fail("path", f"must be a relative path inside {root}, got {rel!r}")
-            doc_type = (row.get("doc_type") or "").strip()
-            if doc_type not in DOC_TYPES:
-                raise fail("doc_type", f"{doc_type!r} is not one of {', '.join(DOC_TYPES)}")
-            year = year_to = None
-            if (row.get("year") or "").strip():
-                try:
-                    year = int(row["year"].strip())
-                except ValueError:
-                    raise fail("year", f"not a year: {row['year']!r}") from None
-            if (row.get("period") or "").strip():
-                try:
-                    year, year_to = parse_period(row["period"])
-                except ValueError as exc:
-                    raise fail("period", str(exc)) from None
-            members = []
-            for name in filter(None, (m.strip() for m in (row.get("members") or "").split(";"))):
-                try:
-                    members.append(canonical_member(name))
-                except ValueError as exc:
-                    raise fail("members", str(exc)) from None
-            jurisdiction = (row.get("jurisdiction") or "").strip() or None
-            if jurisdiction:
-                try:
-                    jurisdiction = canonical_member(jurisdiction)
-                except ValueError as exc:
-                    raise fail("jurisdiction", str(exc)) from None
-            title = (row.get("title") or "").strip()
-            if not title:
-                raise fail("title", "must not be empty")
-            out[(root / rel).resolve()] = DocumentMeta(
-                doc_id=doc_id,
-                path=rel,
-                title=title,
-                doc_type=doc_type,
-                members=members,
-                jurisdiction=jurisdiction,
-                year=year,
-                year_to=year_to,
-                language=(row.get("language") or "en").strip() or "en",
-                source=(row.get("source") or "").strip(),
-                licence=(row.get("licence") or "").strip(),
-                notes=(row.get("notes") or "").strip(),
-            )
+            meta = _document(row, root)
+            out[(root / meta.path).resolve()] = meta
     return out
+
+
+class _Row:
+    """One manifest row: its cells trimmed, and errors that name its line and field."""
+
+    def __init__(self, cells: dict[str, str | None], where: str) -> None:
+        self.cells, self.where = cells, where
+
+    def cell(self, name: str, default: str = "") -> str:
+        return (self.cells.get(name) or default).strip()
+
+    def error(self, field: str, why: str) -> ManifestError:
+        return ManifestError(f"{self.where}: field {field!r}: {why}")
+
+    def member(self, field: str, name: str) -> str:
+        try:
+            return canonical_member(name)
+        except ValueError as exc:
+            raise self.error(field, str(exc)) from None
+
+
+def _document(row: _Row, root: Path) -> DocumentMeta:
+    rel = row.cell("path")
+    if not rel or rel.startswith("/") or ".." in Path(rel).parts:
+        raise row.error("path", f"must be a relative path inside {root}, got {rel!r}")
+    doc_type = row.cell("doc_type")
+    if doc_type not in DOC_TYPES:
+        raise row.error("doc_type", f"{doc_type!r} is not one of {', '.join(DOC_TYPES)}")
+    year, year_to = _years(row)
+    names = filter(None, (m.strip() for m in row.cell("members").split(";")))
+    members = [row.member("members", name) for name in names]
+    jurisdiction = row.cell("jurisdiction") or None
+    if jurisdiction:
+        jurisdiction = row.member("jurisdiction", jurisdiction)
+    title = row.cell("title")
+    if not title:
+        raise row.error("title", "must not be empty")
+    return DocumentMeta(
+        doc_id=row.cell("doc_id"),
+        path=rel,
+        title=title,
+        doc_type=doc_type,
+        members=members,
+        jurisdiction=jurisdiction,
+        year=year,
+        year_to=year_to,
+        language=row.cell("language", "en") or "en",
+        source=row.cell("source"),
+        licence=row.cell("licence"),
+        notes=row.cell("notes"),
+    )
+
+
+def _years(row: _Row) -> tuple[int | None, int | None]:
+    """``year``, or the span of ``period`` (which wins)."""
+    year = year_to = None
+    if row.cell("year"):
+        try:
+            year = int(row.cell("year"))
+        except ValueError:
+            raise row.error("year", f"not a year: {row.cells['year']!r}") from None
+    if row.cell("period"):
+        try:
+            year, year_to = parse_period(row.cells["period"] or "")
+        except ValueError as exc:
+            raise row.error("period", str(exc)) from None
+    return year, year_to
 
 
 def copy_slice(corpus_dir: Path, dst: Path, paths: set[str] | tuple[str, ...]) -> Path:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from pypdf import PdfReader
 
-from ingest.errors import UnknownFilterValueError
+from ingest.errors import ManifestError, UnknownFilterValueError
+from ingest.manifest import load_manifest
 from ingest.metadata import annotate_sections, detect_members, infer_areas, infer_document_meta, stated_area_from_heading
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT
@@ -419,3 +420,47 @@ def test_annotation_never_tags_an_area_both_stated_and_inferred(text, heading, c
         assert (stated_area_from_heading(heading), "stated") in [(t.area, t.basis) for t in s.priority_areas]
     named = detect_members("\n".join([heading, text, lead]))
     assert s.members == (list(dict.fromkeys(["Sri Lanka", *named])) if doc_type == "law" else named)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The manifest: the corpus's own metadata, checked against the vocabularies
+
+
+def _manifest(tmp_path: Path, **cells: str) -> Path:
+    row = {"doc_id": "au-act", "path": "au.txt", "title": "An Act", "doc_type": "law", **cells}
+    with open(tmp_path / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    return tmp_path / "manifest.csv"
+
+
+def test_the_corpus_manifest_loads_with_canonical_members():
+    docs = load_manifest(CORPUS / "manifest.csv")
+    assert len(docs) == len({d.doc_id for d in docs.values()}) > 0
+    assert all(m in MEMBERS for d in docs.values() for m in [*d.members, *filter(None, [d.jurisdiction])])
+
+
+def test_manifest_cells_resolve_through_the_vocabularies(tmp_path):
+    path = _manifest(tmp_path, members="Commonwealth of Australia; ; Indonesia (sub-national: DI Yogyakarta)",
+                     jurisdiction="australia", year="2001", period="2017-19")
+    (meta,) = load_manifest(path).values()
+    assert (meta.members, meta.jurisdiction, meta.year, meta.year_to) == (["Australia", "Indonesia"], "Australia", 2017, 2019)
+
+
+@pytest.mark.parametrize(
+    "cells, field",
+    [
+        ({"doc_id": "Bad Id"}, "doc_id"),
+        ({"path": "../outside.txt"}, "path"),
+        ({"doc_type": "novel"}, "doc_type"),
+        ({"year": "20x0"}, "year"),
+        ({"period": "2019-17"}, "period"),
+        ({"members": "Australia; Atlantis"}, "members"),
+        ({"jurisdiction": "Atlantis"}, "jurisdiction"),
+        ({"title": " "}, "title"),
+    ],
+)
+def test_a_bad_manifest_cell_is_named_by_line_and_field(tmp_path, cells, field):
+    with pytest.raises(ManifestError, match=rf"manifest\.csv:2: field '{field}'"):
+        load_manifest(_manifest(tmp_path, **cells))
