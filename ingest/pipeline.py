@@ -307,7 +307,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
     # 3. Embed all new passages in one pass (the model batches by length across documents).
     texts = [p.search_text for _, _, ps, _ in pending for p in ps]
     t0 = time.perf_counter()
-    vectors = _embed_with_progress(embedder, texts, on_progress)
+    vectors = embed_passages(embedder, texts, on_progress)
     report.stage_seconds["embed"] = time.perf_counter() - t0
     report.passages_embedded = len(texts)
     offset = 0
@@ -385,12 +385,13 @@ def _warm_up_quietly(embedder: Embedder) -> None:
         pass
 
 
-def _embed_with_progress(embedder: Embedder, texts: list[str], on_progress) -> "np.ndarray":
+def embed_passages(embedder: Embedder, texts: list[str], on_progress: Callable[[str, int, int], None] | None = None) -> "np.ndarray":
+    """Passage vectors in ``texts``' order, embedded shortest first (batches pad little), reporting progress as
+    ("embed", done, total)."""
     import numpy as np
 
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
-    # Sort by length so batches pad little; embed in chunks to report progress; restore order.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     chunk = 256

@@ -13,7 +13,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest.embedder import Embedder
 from ingest.errors import (
     BackendUnavailableError,
     FileTooLargeError,
@@ -27,6 +26,7 @@ from ingest.errors import (
 )
 from ingest.settings import PROJECT_ROOT, Settings
 from search_api.balance import ConnectionShare, RebalanceConnections
+from search_api.query_embedding import QueryEmbedder
 from search_api.routes import NO_INDEX, build_router
 from search_api.searcher import Searcher
 
@@ -204,7 +204,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
         state = app.state
         if state.searcher is None:
             if state.embedder is None:
-                state.embedder = Embedder(settings)
+                state.embedder = QueryEmbedder(settings)
             await run_in_threadpool(state.embedder.warm_up_queries)  # the first query should not pay for loading the model
             try:
                 state.searcher = await run_in_threadpool(Searcher, settings, None, state.embedder)

@@ -17,7 +17,7 @@ does. After exporting, a probe batch of different lengths is encoded by both run
 more than ``TOLERANCE``, the session is discarded and PyTorch encodes queries, with a warning. A probe that passes
 is recorded beside the export (``<key>.verified.json``), and a process that finds that record opens the session
 without loading the SentenceTransformer at all (``open_verified``): PyTorch's copy of the model, transformers'
-code and Haystack's component took ~300 MB of every search process (679 -> 381 MB for an Embedder and one query). Vectors differ from PyTorch's by float32 rounding (at most 2.4e-7 over
+code and Haystack's component took ~300 MB of every search process (679 -> 381 MB for a QueryEmbedder and one query). Vectors differ from PyTorch's by float32 rounding (at most 2.4e-7 over
 the ObliQA dev questions), which leaves every ranking in ``kb eval`` unchanged.
 """
 
@@ -90,7 +90,7 @@ class OnnxQueryModel:
         if diff > TOLERANCE:
             log.warning("queries are embedded by PyTorch: ONNX differs from it by %.2g (> %g)", diff, TOLERANCE)
             return None
-        _write_json(_record_path(path), {"max_difference": diff, **_verification_terms()})
+        _write_json(record_path(path), {"max_difference": diff, **_verification_terms()})
         return onnx
 
     @classmethod
@@ -101,7 +101,7 @@ class OnnxQueryModel:
             return None
         path = Path(cache_dir) / "onnx" / f"{_export_key(model_dir)}.onnx"
         try:
-            record = json.loads(_record_path(path).read_text("utf-8"))
+            record = json.loads(record_path(path).read_text("utf-8"))
         except (OSError, ValueError):
             return None
         terms = _verification_terms()
@@ -160,7 +160,8 @@ def text_tokenizer(model_dir: Path):
     return tokenize
 
 
-def _record_path(onnx_path: Path) -> Path:
+def record_path(onnx_path: Path) -> Path:
+    """Where the probe check of an export is recorded (beside it): what ``open_verified`` trusts."""
     return onnx_path.with_suffix(".verified.json")
 
 

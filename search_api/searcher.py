@@ -16,13 +16,13 @@ from typing import Literal
 
 from haystack import Pipeline
 
-from ingest.embedder import Embedder, PendingEmbedding
 from ingest.errors import NotFoundError
 from ingest.schema import PRIORITY_AREAS, DocumentMeta, Passage, Section, format_citation
 from ingest.settings import Settings
 from ingest.text import STOPWORDS, _stemmer
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, SectionFusionJoiner
+from search_api.query_embedding import PendingEmbedding, QueryEmbedder
 
 Mode = Literal["hybrid", "bm25", "dense"]
 _WORD = re.compile(r"\d+(?:\.\d+)+|\w\w+", re.UNICODE)
@@ -190,10 +190,10 @@ def area_tags(section: Section) -> list[dict]:
 class Searcher:
     """Hybrid search over whichever backend the settings choose."""
 
-    def __init__(self, settings: Settings, engine=None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, engine=None, embedder: QueryEmbedder | None = None) -> None:
         self.settings = settings
         self.engine = engine or build_engine(settings)
-        self.embedder = embedder or Embedder(settings)
+        self.embedder = embedder or QueryEmbedder(settings)
         self.joiner = SectionFusionJoiner(settings.fusion, settings.dense_weight, settings.rrf_k, settings.normalization)
 
     def warm_up(self) -> None:
@@ -413,7 +413,7 @@ def build_search_pipeline(searcher: Searcher) -> Pipeline:
     """
     from search_api.engine import EmbeddedBM25Retriever, EmbeddedEmbeddingRetriever
 
-    _, text_embedder = searcher.embedder._components()
+    _, text_embedder = searcher.embedder.passages.components()
     p = Pipeline()
     p.add_component("query_embedder", text_embedder)
     st = searcher.settings

@@ -28,6 +28,14 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
+def query_embedder(embedder):
+    """The search side's query embedder over the session's loaded model."""
+    from search_api.query_embedding import QueryEmbedder
+
+    return QueryEmbedder(Settings(), embedder)
+
+
+@pytest.fixture(scope="session")
 def indexed_corpus(tmp_path_factory, embedder) -> Settings:
     """Settings pointing at an index of the whole bundled corpus (read-only for tests: never ingest into it)."""
     from ingest.pipeline import ingest
@@ -40,10 +48,10 @@ def indexed_corpus(tmp_path_factory, embedder) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def searcher(indexed_corpus, embedder):
+def searcher(indexed_corpus, query_embedder):
     from search_api.searcher import Searcher
 
-    return Searcher(indexed_corpus, embedder=embedder)
+    return Searcher(indexed_corpus, embedder=query_embedder)
 
 
 @pytest.fixture()

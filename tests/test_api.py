@@ -44,7 +44,7 @@ def api_client(indexed_corpus, searcher):
 
 
 @pytest.fixture()
-def writable_api(corpus_slice, tmp_path, embedder):
+def writable_api(corpus_slice, tmp_path, embedder, query_embedder):
     """A client over a separate, writable index of a few real documents, with uploads enabled."""
     from ingest.pipeline import ingest
 
@@ -52,7 +52,7 @@ def writable_api(corpus_slice, tmp_path, embedder):
     # the slice's Markdown documents: quick to embed, and enough to show that writes keep what was there
     report = ingest([corpus_slice / "international", corpus_slice / "laws" / "us_8usc_1324_bringing_in_harboring_aliens.md"], settings, embedder=embedder)
     assert report.ok, report.failed
-    with TestClient(create_app(settings, searcher=Searcher(settings, embedder=embedder))) as client:
+    with TestClient(create_app(settings, searcher=Searcher(settings, embedder=query_embedder))) as client:
         yield client, settings
 
 
@@ -377,13 +377,13 @@ def test_bad_uploads_are_refused_naming_the_file_and_lose_nothing(writable_api):
     assert not any(p.name != ".gitkeep" for p in (settings.index_dir / "uploads").iterdir())
 
 
-def test_upload_over_the_size_limit_is_413(corpus_slice, tmp_path, embedder):
+def test_upload_over_the_size_limit_is_413(corpus_slice, tmp_path, embedder, query_embedder):
     from ingest.pipeline import ingest
 
     settings = Settings(index_dir=tmp_path / "index", api_token=TOKEN)
     ingest([corpus_slice / "international"], settings, embedder=embedder)
     small = settings.model_copy(update={"max_file_bytes": 200})
-    client = TestClient(create_app(small, searcher=Searcher(small, embedder=embedder)))
+    client = TestClient(create_app(small, searcher=Searcher(small, embedder=query_embedder)))
     before = client.get("/health").json()["documents"]
     r = client.post("/documents", files={"file": ("big.md", LAW.encode())}, headers=auth())
     assert r.status_code == 413 and "big.md" in r.json()["detail"][0]["msg"]

@@ -129,11 +129,11 @@ def test_blank_queries_and_drafts_are_refused_with_422(real_app, method, path, r
     assert r.json()["detail"][0]["loc"] == loc
 
 
-def test_unreachable_opensearch_answers_503_fast_with_a_clear_message(tmp_path, embedder):
+def test_unreachable_opensearch_answers_503_fast_with_a_clear_message(tmp_path, query_embedder):
     """If the OpenSearch cluster is down, searches fail fast with a readable 503 and /health says why."""
     url = closed_port_url()
     down = Settings(index_dir=tmp_path, backend="opensearch", opensearch_url=url, **NO_TOKENS)
-    with TestClient(create_app(down, searcher=Searcher(down, embedder=embedder))) as client:
+    with TestClient(create_app(down, searcher=Searcher(down, embedder=query_embedder))) as client:
         started = time.perf_counter()
         r = client.get("/search", params={"q": "penalties for trafficking children"})
         elapsed = time.perf_counter() - started

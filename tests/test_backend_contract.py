@@ -31,12 +31,12 @@ class Backend:
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
-def backend(request, synced_slice, embedder) -> Backend:
+def backend(request, synced_slice, query_embedder) -> Backend:
     """The searcher over one backend; OpenSearch answers from osmem-server."""
     settings = synced_slice.embedded if request.param == "embedded" else synced_slice.opensearch
     if request.param == "opensearch":
         request.applymarker(pytest.mark.opensearch)
-    return Backend(request.param, Searcher(settings, embedder=embedder))
+    return Backend(request.param, Searcher(settings, embedder=query_embedder))
 
 
 KEYWORD_QUERIES = {
@@ -101,9 +101,9 @@ def test_facet_counts_are_consistent_with_the_results(backend):
         assert count == sum(1 for r in results if area in [t["area"] for t in r["priority_areas"]])
 
 
-def test_facets_agree_across_backends(synced_slice, embedder):
+def test_facets_agree_across_backends(synced_slice, query_embedder):
     def facets(settings):
-        return Searcher(settings, embedder=embedder).search(SearchRequest("trafficking in persons", mode=MODE, top_k=5))
+        return Searcher(settings, embedder=query_embedder).search(SearchRequest("trafficking in persons", mode=MODE, top_k=5))
 
     a, b = facets(synced_slice.embedded), facets(synced_slice.opensearch)
     assert (a["total"], a["facets"]) == (b["total"], b["facets"])

@@ -241,3 +241,36 @@ def test_documents_processed_two_at_a_time_give_what_one_at_a_time_gives(slice_i
     rows = list(range(a.n_passages))
     assert a.passage_by_row(rows) == b.passage_by_row(rows)
     np.testing.assert_allclose(np.asarray(a.vectors, np.float32), np.asarray(b.vectors, np.float32), atol=1e-3)
+
+
+def _tiny_model(tmp_path: Path, width: int) -> Path:
+    """A one-layer BERT of ``width`` with random weights and the packaged model's tokenizer, saved by
+    sentence-transformers as Transformer > mean Pooling > Normalize (no hub: everything is built here)."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel
+
+    packaged = Settings().resolved_model_path()
+    bert_dir = tmp_path / "bert"
+    torch.manual_seed(0)
+    BertModel(BertConfig(hidden_size=width, num_hidden_layers=1, num_attention_heads=2, intermediate_size=2 * width)).save_pretrained(bert_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copy(packaged / name, bert_dir / name)
+    word = models.Transformer(str(bert_dir), max_seq_length=128)
+    st = SentenceTransformer(modules=[word, models.Pooling(width, pooling_mode="mean"), models.Normalize()], device="cpu")
+    st.save(str(tmp_path / "tiny"))
+    return tmp_path / "tiny"
+
+
+def test_a_model_of_another_width_gives_vectors_of_its_width(tmp_path, corpus_slice):
+    from ingest.embedder import Embedder
+
+    model = _tiny_model(tmp_path, 48)
+    settings = Settings(index_dir=tmp_path / "index", model_path=model)
+    embedder = Embedder(settings)
+    assert embedder.dim == 48 and embedder.info()["dim"] == 48
+    report = ingest([corpus_slice / "laws" / "us_8usc_1324_bringing_in_harboring_aliens.md"], settings, embedder=embedder)
+    assert report.ok, report.failed
+    gen = open_current(settings.index_dir)
+    assert gen.vectors.shape == (report.passages, 48) and gen.manifest["model"]["dim"] == 48
+    gen.close()

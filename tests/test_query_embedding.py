@@ -10,7 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from ingest.onnx_query import OnnxQueryModel
+from search_api.onnx_query import OnnxQueryModel, record_path, text_tokenizer
+from search_api.query_embedding import QueryEmbedder
 from ingest.settings import PROJECT_ROOT, Settings
 from search_api.searcher import SearchRequest
 
@@ -21,28 +22,28 @@ QUERIES = [json.loads(line)["text"] for line in (PROJECT_ROOT / "eval" / "bali_d
 
 def _pytorch_vector(embedder, text: str) -> np.ndarray:
     """The query vector as Haystack's sentence-transformers text embedder computes it in PyTorch."""
-    _, component = embedder._components()
+    _, component = embedder.components()
     return np.asarray(component.run(text=text)["embedding"], dtype=np.float32)
 
 
-def test_queries_are_embedded_by_onnxruntime_with_pytorchs_vectors(embedder):
-    vec = embedder.embed_query(QUERIES[0])
-    assert embedder.active_query_runtime == "onnx"
-    assert list((embedder.cache_dir / "onnx").glob("*.onnx")), "the export is cached for the next process"
+def test_queries_are_embedded_by_onnxruntime_with_pytorchs_vectors(query_embedder, embedder):
+    vec = query_embedder.embed_query(QUERIES[0])
+    assert query_embedder.active_query_runtime == "onnx"
+    assert list((query_embedder.cache_dir / "onnx").glob("*.onnx")), "the export is cached for the next process"
     worst = 0.0
     for q in QUERIES:
-        a, b = embedder.embed_query(q), _pytorch_vector(embedder, q)
+        a, b = query_embedder.embed_query(q), _pytorch_vector(embedder, q)
         worst = max(worst, float(np.abs(a - b).max()))
     assert vec.dtype == np.float32 and vec.shape == (384,)
     assert abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
     assert worst < 1e-5, f"ONNX and PyTorch query vectors differ by {worst}"
 
 
-def test_the_exported_model_runs_onnxruntimes_fused_bert_operators(embedder):
+def test_the_exported_model_runs_onnxruntimes_fused_bert_operators(query_embedder):
     import onnx
 
-    embedder.embed_query(QUERIES[0])
-    graph = onnx.load(str(embedder._query_batcher().onnx.path)).graph
+    query_embedder.embed_query(QUERIES[0])
+    graph = onnx.load(str(query_embedder.batcher().onnx.path)).graph
     ops = {n.op_type for n in graph.node}
     # one operator per attention block, embedding + LayerNorm, and residual + LayerNorm: not ~670 small ones
     assert {"Attention", "EmbedLayerNormalization", "SkipLayerNormalization"} <= ops, sorted(ops)
@@ -63,20 +64,18 @@ def test_a_model_onnx_cannot_reproduce_stays_in_pytorch_and_says_why(embedder, t
     cfg = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
     cfg.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
     (model_dir / "1_Pooling" / "config.json").write_text(json.dumps(cfg))
-    st_model = embedder._components()[1].embedding_backend.model
-    with caplog.at_level(logging.WARNING, logger="ingest.onnx_query"):
+    st_model = embedder.components()[1].embedding_backend.model
+    with caplog.at_level(logging.WARNING, logger="search_api.onnx_query"):
         assert OnnxQueryModel.load(st_model, model_dir, tmp_path / "cache", threads=1) is None
     assert "pooling ['pooling_mode_cls_token'], not mean" in caplog.text
     assert not (tmp_path / "cache").exists(), "nothing is exported for a model that cannot use it"
 
 
 def test_query_runtime_torch_is_a_setting(indexed_corpus):
-    from ingest.embedder import Embedder
-
-    e = Embedder(Settings(query_runtime="torch"))
+    e = QueryEmbedder(Settings(query_runtime="torch"))
     vec = e.embed_query(QUERIES[1])
     assert e.active_query_runtime == "torch"
-    assert float(vec @ _pytorch_vector(e, QUERIES[1])) > 0.99999
+    assert float(vec @ _pytorch_vector(e.passages, QUERIES[1])) > 0.99999
 
 
 def test_the_tokenizer_makes_the_sentence_transformers_features(embedder):
@@ -85,9 +84,7 @@ def test_the_tokenizer_makes_the_sentence_transformers_features(embedder):
     CJK, longer than the model's 256 tokens)."""
     from pathlib import Path
 
-    from ingest.onnx_query import text_tokenizer
-
-    st_model = embedder._components()[1].embedding_backend.model
+    st_model = embedder.components()[1].embedding_backend.model
     ours = text_tokenizer(Path(embedder.model_path))
     edge = ["", "   ", "  Viet Nam\t", "İstanbul ÉTAT café", "人口贩卖 trafficking", "Art. 3(a) & §1589", "word " * 400]
     for batch in (QUERIES, edge, *([t] for t in edge)):
@@ -97,19 +94,17 @@ def test_the_tokenizer_makes_the_sentence_transformers_features(embedder):
             assert np.array_equal(got[name], want[name].numpy()), (name, batch[:2])
 
 
-def test_a_verified_export_serves_queries_without_pytorchs_model(embedder, indexed_corpus, tmp_path):
+def test_a_verified_export_serves_queries_without_pytorchs_model(query_embedder, embedder, indexed_corpus, tmp_path):
     """Once a process has checked the export against PyTorch, later processes open it directly: the same vectors,
     and the SentenceTransformer (and transformers) never loaded. A record made under other terms is not trusted."""
     import subprocess
     import sys
 
-    from ingest.onnx_query import OnnxQueryModel, _record_path
-
-    embedder.embed_query(QUERIES[0])
-    verified = embedder._query_batcher().onnx.path
-    assert _record_path(verified).exists()
-    model_dir = embedder.model_path
-    direct = OnnxQueryModel.open_verified(model_dir, embedder.cache_dir, threads=1)
+    query_embedder.embed_query(QUERIES[0])
+    verified = query_embedder.batcher().onnx.path
+    assert record_path(verified).exists()
+    model_dir = query_embedder.model_path
+    direct = OnnxQueryModel.open_verified(model_dir, query_embedder.cache_dir, threads=1)
     assert direct is not None
     ref = np.stack([_pytorch_vector(embedder, q) for q in QUERIES[:20]])
     assert float(np.abs(direct.encode(QUERIES[:20]) - ref).max()) < 1e-5
@@ -118,8 +113,8 @@ def test_a_verified_export_serves_queries_without_pytorchs_model(embedder, index
     (cache / "onnx").mkdir(parents=True)
     shutil.copy(verified, cache / "onnx" / verified.name)
     assert OnnxQueryModel.open_verified(model_dir, cache, threads=1) is None, "an export nobody verified"
-    record = json.loads(_record_path(verified).read_text())
-    _record_path(cache / "onnx" / verified.name).write_text(json.dumps({**record, "tolerance": 1.0}))
+    record = json.loads(record_path(verified).read_text())
+    record_path(cache / "onnx" / verified.name).write_text(json.dumps({**record, "tolerance": 1.0}))
     assert OnnxQueryModel.open_verified(model_dir, cache, threads=1) is None, "verified under a looser tolerance"
 
     code = (
@@ -128,10 +123,10 @@ def test_a_verified_export_serves_queries_without_pytorchs_model(embedder, index
         "from search_api.searcher import Searcher, SearchRequest\n"
         "s = Searcher(Settings())\n"
         "out = s.search(SearchRequest(sys.argv[1], mode='hybrid', facets=False))\n"
-        "print(s.embedder.active_query_runtime, s.embedder._text_embedder is None,\n"
+        "print(s.embedder.active_query_runtime,\n"
         "      [m for m in ('sentence_transformers', 'transformers') if m in sys.modules])\n"
     )
-    env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_CACHE_DIR": str(embedder.cache_dir)}
+    env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_CACHE_DIR": str(query_embedder.cache_dir)}
     done = subprocess.run([sys.executable, "-c", code, QUERIES[0]], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[-2] == "onnx True []", done.stdout
+    assert done.stdout.split("\n")[-2] == "onnx []", done.stdout

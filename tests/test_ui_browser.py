@@ -227,7 +227,7 @@ def test_mobile_layout_has_no_horizontal_scroll(browser, base_url, artifacts_dir
 
 
 @pytest.fixture(scope="module")
-def hostile_url(tmp_path_factory, embedder) -> Iterator[str]:
+def hostile_url(tmp_path_factory, embedder, query_embedder) -> Iterator[str]:
     """A separate index holding one document whose title and text carry markup that would run if inserted as HTML."""
     from ingest.pipeline import ingest
 
@@ -244,7 +244,7 @@ def hostile_url(tmp_path_factory, embedder) -> Iterator[str]:
     meta = DocumentMeta(doc_id="harbour-markup-act", path=str(doc), title=f"Harbour Markup Act {PAYLOAD}", doc_type="law", year=2031)
     report = ingest([doc], settings, embedder=embedder, metas={doc.resolve(): meta})
     assert report.ok, report.failed
-    with serving(settings, Searcher(settings, embedder=embedder)) as url:
+    with serving(settings, Searcher(settings, embedder=query_embedder)) as url:
         yield url
 
 

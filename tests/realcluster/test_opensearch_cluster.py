@@ -42,26 +42,26 @@ def cluster(tmp_path_factory, embedder) -> Settings:
     build_client(settings).indices.delete(index=f"{names.passages},{names.records}", ignore_unavailable=True)
 
 
-def test_the_cluster_has_knn_and_the_synced_generation(cluster, embedder):
-    info = Searcher(cluster, embedder=embedder).engine.info()
+def test_the_cluster_has_knn_and_the_synced_generation(cluster, query_embedder):
+    info = Searcher(cluster, embedder=query_embedder).engine.info()
     assert info["knn"] is True and info["documents"] == 4
 
 
-def test_filtered_knn_returns_k_results_when_k_match(cluster, embedder):
-    engine = Searcher(cluster, embedder=embedder).engine
-    qvec = embedder.embed_query("protection of victims")
+def test_filtered_knn_returns_k_results_when_k_match(cluster, query_embedder):
+    engine = Searcher(cluster, embedder=query_embedder).engine
+    qvec = query_embedder.embed_query("protection of victims")
     f = build_filters(doc_ids=["lk-act-30-2005"])
     _, dense, _ = engine.retrieve("protection of victims", qvec, f, 10, "section", "dense")
     assert len(dense) == 10 and {d.meta["doc_id"] for d in dense} == {"lk-act-30-2005"}
     assert all(-1.0 <= d.score <= 1.0 for d in dense)  # reported as cosines, like the embedded engine
 
 
-def test_dense_leg_agrees_with_exact_search_of_the_embedded_engine(cluster, embedder):
+def test_dense_leg_agrees_with_exact_search_of_the_embedded_engine(cluster, query_embedder):
     from search_api.engine import EmbeddedEngine
 
-    qvec = embedder.embed_query("returning irregular migrants to their country of origin")
+    qvec = query_embedder.embed_query("returning irregular migrants to their country of origin")
     reference = EmbeddedEngine(cluster.index_dir)
-    _, ours, _ = Searcher(cluster, embedder=embedder).engine.retrieve("x", qvec, SearchFilters(), 5, "section", "dense")
+    _, ours, _ = Searcher(cluster, embedder=query_embedder).engine.retrieve("x", qvec, SearchFilters(), 5, "section", "dense")
     _, exact, _ = reference.retrieve("x", qvec, SearchFilters(), 5, "section", "dense")
     by_row = reference.generation().passage_by_row([d.meta["key"] for d in exact])
     assert ours[0].meta["key"] == by_row[exact[0].meta["key"]].passage_id  # HNSW finds the exact nearest passage
@@ -75,9 +75,9 @@ def test_dense_leg_agrees_with_exact_search_of_the_embedded_engine(cluster, embe
         ("penalties for bringing in and harboring aliens", "us-8-usc-1324:title-8.ch-12.s-1324.a"),
     ],
 )
-def test_hybrid_search_finds_the_section_like_the_embedded_engine(cluster, embedder, query, section_id):
+def test_hybrid_search_finds_the_section_like_the_embedded_engine(cluster, query_embedder, query, section_id):
     embedded = Settings(index_dir=cluster.index_dir)
-    ours = Searcher(cluster, embedder=embedder).search(SearchRequest(query, mode="hybrid", top_k=5))
-    theirs = Searcher(embedded, embedder=embedder).search(SearchRequest(query, mode="hybrid", top_k=5))
+    ours = Searcher(cluster, embedder=query_embedder).search(SearchRequest(query, mode="hybrid", top_k=5))
+    theirs = Searcher(embedded, embedder=query_embedder).search(SearchRequest(query, mode="hybrid", top_k=5))
     assert section_id in [r["section_id"] for r in ours["results"]]
     assert ours["results"][0]["section_id"] == theirs["results"][0]["section_id"]
