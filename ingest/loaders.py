@@ -196,7 +196,7 @@ def _load_pdf(path: Path, settings: Settings) -> LoadedDocument:
                 pages[number - 1] = text
     ocr_set = set(needs_ocr)
     pages = [_clean_ocr(p) if i + 1 in ocr_set else p for i, p in enumerate(pages)]
-    pages = _drop_furniture(pages)
+    pages = drop_furniture(pages)
     pages = [_dehyphenate(p) for p in pages]
     if not any(any(ch.isalnum() for ch in p) for p in pages):
         raise EmptyDocumentError(path, "no text could be extracted, even with OCR")
@@ -354,21 +354,23 @@ def _clean_ocr(text: str) -> str:
     return "\n".join(out)
 
 
-_PAGE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*(?:page\s+)?\d{1,4}\s*(?:of\s+\d{1,4})?\s*[-–—)\]]?\s*$", re.I)
+# A bare page number at a page's edge ("12", "- 12 -", "Page 12 of 40"): always furniture.
+PAGE_NUMBER = re.compile(r"^\s*[-–—(\[]?\s*(?:page\s+)?\d{1,4}\s*(?:of\s+\d{1,4})?\s*[-–—)\]]?\s*$", re.I)
 
 
 # Headings such as "Pasal 4" or "PART II" often open a page; they are never running heads.
-_STRUCTURAL = re.compile(
+STRUCTURAL_LINE = re.compile(
     r"^(?:PART|Part|BAB|Bab|BAHAGIAN|Bagian|CHAPTER|Chapter|Pasal|PASAL|Article|ARTICLE|Section|SECTION|SCHEDULE)\b"
     r"|^\d{1,4}[A-Za-z]?\.\s"
 )
 
 
-def _furniture_key(line: str) -> str:
+def furniture_key(line: str) -> str:
+    """What two edge lines are compared on: their letters a-z, lower-cased."""
     return re.sub(r"[^a-z]", "", line.lower())
 
 
-def _drop_furniture(pages: list[str]) -> list[str]:
+def drop_furniture(pages: list[str]) -> list[str]:
     """Remove bare page numbers and running headers/footers that recur at the top or bottom of pages.
 
     A line at a page's edge is furniture when, on at least 30% of the other pages, a line at the edge is
@@ -386,7 +388,7 @@ def _drop_furniture(pages: list[str]) -> list[str]:
         return sorted(set(filled[:zone] + filled[-zone:]))
 
     # every edge line: its page, its line number, its key (letters a-z only) and the count of each letter
-    edges = [(p, i, _furniture_key(lines[i])) for p, lines in enumerate(split) for i in edge_indices(lines)]
+    edges = [(p, i, furniture_key(lines[i])) for p, lines in enumerate(split) for i in edge_indices(lines)]
     page_of = np.array([p for p, _i, _k in edges], dtype=np.int64)
     lengths = np.array([len(k) for _p, _i, k in edges], dtype=np.int64)
     letters = np.zeros((len(edges), 26), dtype=np.int32)
@@ -399,10 +401,10 @@ def _drop_furniture(pages: list[str]) -> list[str]:
     similar: dict[tuple[str, str], bool] = {}
     for row, (p, i, key) in enumerate(edges):
         line = split[p][i]
-        if _PAGE_NUMBER.match(line):
+        if PAGE_NUMBER.match(line):
             drop[p].add(i)
             continue
-        if n < 3 or len(key) < 8 or _STRUCTURAL.match(line.strip()):
+        if n < 3 or len(key) < 8 or STRUCTURAL_LINE.match(line.strip()):
             continue
         common = np.minimum(letters, letters[row]).sum(axis=1)
         possible = (

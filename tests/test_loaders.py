@@ -19,7 +19,7 @@ from ingest.errors import (
     OCRUnavailableError,
     UnsupportedFormatError,
 )
-from ingest.loaders import _PAGE_NUMBER, _STRUCTURAL, SUPPORTED_SUFFIXES, _drop_furniture, _furniture_key, load_file
+from ingest.loaders import PAGE_NUMBER, STRUCTURAL_LINE, SUPPORTED_SUFFIXES, drop_furniture, furniture_key, load_file
 from ingest.settings import PROJECT_ROOT, Settings
 
 LAWS = PROJECT_ROOT / "corpus" / "laws"
@@ -65,14 +65,14 @@ def _furniture_by_definition(pages: list[str]) -> list[str]:
     edges = []
     for lines in split:
         filled = [i for i, line in enumerate(lines) if line.strip()]
-        edges.append([(i, _furniture_key(lines[i])) for i in sorted(set(filled[:4] + filled[-4:]))])
+        edges.append([(i, furniture_key(lines[i])) for i in sorted(set(filled[:4] + filled[-4:]))])
     n = len(split)
     drop = [set() for _ in split]
     for p, lines in enumerate(split):
         for i, key in edges[p]:
-            if _PAGE_NUMBER.match(lines[i]):
+            if PAGE_NUMBER.match(lines[i]):
                 drop[p].add(i)
-            elif n >= 3 and len(key) >= 8 and not _STRUCTURAL.match(lines[i].strip()):
+            elif n >= 3 and len(key) >= 8 and not STRUCTURAL_LINE.match(lines[i].strip()):
                 hits = sum(
                     any(
                         abs(len(k) - len(key)) <= max(6, len(key) // 4) and SequenceMatcher(None, key, k).ratio() >= 0.8
@@ -104,7 +104,7 @@ def test_furniture_removal_equals_its_definition():
         reader = PdfReader(path)
         books.append([page.extract_text().replace("\r\n", "\n") for page in reader.pages])
     for pages in books:
-        assert _drop_furniture(pages) == _furniture_by_definition(pages)
+        assert drop_furniture(pages) == _furniture_by_definition(pages)
 
 
 def test_structural_lines_at_page_top_are_not_taken_for_running_heads():
