@@ -13,15 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from haystack import Document, component
 
 from ingest.errors import UnknownFilterValueError
 from ingest.stores import AREA_IDS, UNKNOWN_YEAR, Generation, IndexDir, open_current
-from ingest.text import analyze, term_weight
+from ingest.analysis import analyze, term_weight
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
+from search_api.phrases import PhraseMatcher
 
 RELOAD_CHECK_S = 1.0
+# A required phrase's passages are listed exactly when at most this many passages hold all its words (reading and
+# checking their texts costs ~25 us each); past that the searcher checks only its candidates.
+PHRASE_SCAN_MAX = 5_000
 
 
 class LiveIndex:
@@ -137,19 +140,19 @@ def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by
 
 def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndarray:
     """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the sum over
-    the query's terms, each word pair weighted by ``PAIR_WEIGHT`` (``ingest.text.term_weight``)."""
+    the query's terms, each word pair weighted by ``PAIR_WEIGHT`` (``ingest.analysis.term_weight``)."""
     if gen.bm25 is None:
         return np.zeros(gen.n_passages, dtype=np.float32)
     found = gen.term_ids(analyze(query))
     if not found:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    scores = _sum_postings(gen.bm25, [i for _, i in found], [term_weight(t) for t, _ in found])
+    scores = sum_postings(gen.bm25, [i for _, i in found], [term_weight(t) for t, _ in found])
     if mask is not None:
         scores = np.where(mask, scores, 0.0).astype(np.float32)
     return scores
 
 
-def _sum_postings(bm25, ids: list[int], weights: list[float]) -> np.ndarray:
+def sum_postings(bm25, ids: list[int], weights: list[float]) -> np.ndarray:
     """bm25s's ``get_scores_from_ids`` with a weight per term, and without ``np.add.at``: a term's postings hold
     each passage once, so a plain fancy-index add gives the same float32 sums in the same order, several times
     faster."""
@@ -166,19 +169,34 @@ def _sum_postings(bm25, ids: list[int], weights: list[float]) -> np.ndarray:
     return scores
 
 
+def posting_size(bm25, term_id: int) -> int:
+    """How many passages hold the term."""
+    if bm25.backend != "numpy":
+        return int(np.count_nonzero(bm25.get_scores_from_ids([term_id])))
+    indptr = bm25.scores["indptr"]
+    return int(indptr[term_id + 1] - indptr[term_id])
+
+
+def posting_rows(bm25, term_id: int) -> np.ndarray:
+    """The passages that hold the term, as sorted rows."""
+    if bm25.backend != "numpy":
+        return np.flatnonzero(bm25.get_scores_from_ids([term_id]))
+    indptr = bm25.scores["indptr"]
+    return np.sort(np.asarray(bm25.scores["indices"][int(indptr[term_id]) : int(indptr[term_id + 1])], dtype=np.int64))
+
+
 def _vector_tensor(gen: Generation):
     """The generation's vectors as a torch tensor over the same memory map (no copy), made once per generation."""
-    t = getattr(gen, "_vectors_t", None)
-    if t is None:
+    def build():
         import warnings
 
         import torch
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the map is read-only; torch never writes to it
-            t = torch.from_numpy(np.asarray(gen.vectors))
-        gen._vectors_t = t
-    return t
+            return torch.from_numpy(np.asarray(gen.vectors))
+
+    return gen.derived("vectors_t", build)
 
 
 # A generation whose vectors take at most this much as float32 keeps a float32 copy in memory (made on its first
@@ -192,16 +210,15 @@ FLOAT32_COPY_BYTES = 256 * 2**20
 def _vectors_f32(gen: Generation):
     """The generation's vectors as a float32 torch tensor in memory, or None for a generation too large for that
     (see FLOAT32_COPY_BYTES). Made once per generation."""
-    t = getattr(gen, "_vectors_f32", False)
-    if t is False:
+    def build():
         v = gen.vectors
-        t = None
         if v.dtype != np.float32 and v.shape[0] * v.shape[1] * 4 <= FLOAT32_COPY_BYTES:
             import torch
 
-            t = torch.from_numpy(np.asarray(v, dtype=np.float32))
-        gen._vectors_f32 = t
-    return t
+            return torch.from_numpy(np.asarray(v, dtype=np.float32))
+        return None
+
+    return gen.derived("vectors_f32", build)
 
 
 # Float16 rows are converted to float32 and multiplied this many at a time: each block is converted in cache
@@ -286,44 +303,6 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
     return _top(_cosines(gen, q, rows), rows, k)
 
 
-@component
-class EmbeddedBM25Retriever:
-    """BM25 leg over the embedded index (bm25s), filters applied before top-k."""
-
-    def __init__(self, index: LiveIndex, top_k: int = 100, norm_depth: int = 1000) -> None:
-        self.index = index
-        self.top_k = top_k
-        self.norm_depth = norm_depth
-
-    @component.output_types(documents=list[Document], matched=int)
-    def run(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
-        gen = self.index.get()
-        mask = self.index.mask(gen, filters or SearchFilters())
-        scores = bm25_scores(gen, query, mask)
-        positive = np.flatnonzero(scores > 0)
-        k = top_k or self.top_k
-        rows, top = _top(scores[positive], positive, max(k, self.norm_depth))
-        return {"documents": list(_leg(gen, rows, top, k, group_by)), "matched": int(positive.size)}
-
-
-@component
-class EmbeddedEmbeddingRetriever:
-    """Dense leg over the embedded index: exact cosine search with numpy, filters applied before top-k."""
-
-    def __init__(self, index: LiveIndex, top_k: int = 100, norm_depth: int = 1000) -> None:
-        self.index = index
-        self.top_k = top_k
-        self.norm_depth = norm_depth
-
-    @component.output_types(documents=list[Document])
-    def run(self, query_embedding: list[float], filters: SearchFilters | None = None, top_k: int | None = None, group_by: str = "section") -> dict:
-        gen = self.index.get()
-        mask = self.index.mask(gen, filters or SearchFilters())
-        k = top_k or self.top_k
-        rows, scores = dense_top(gen, np.asarray(query_embedding, dtype=np.float32), mask, max(k, self.norm_depth))
-        return {"documents": list(_leg(gen, rows, scores, k, group_by))}
-
-
 def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Distinct sections and documents among the given passages, and section counts by member, area, year, type."""
     if passage_rows.size == 0:
@@ -360,13 +339,13 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
 def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray]:
     """Each document row's type code and year (-1 when unknown), from the documents' metadata (which hydration
     has already read); made once per generation."""
-    cols = getattr(gen, "_document_cols", None)
-    if cols is None:
+    def build():
         docs = gen.documents().values()  # in row order
         doc_type = np.array([gen.doc_types.index(d.doc_type) for d in docs], dtype=np.intp)
         doc_year = np.array([UNKNOWN_YEAR if d.year is None else d.year for d in docs], dtype=np.intp)
-        cols = gen._document_cols = (doc_type, doc_year)
-    return cols
+        return doc_type, doc_year
+
+    return gen.derived("document_cols", build)
 
 
 _HAS_BIT = [(np.arange(256) >> i) & 1 == 1 for i in range(8)]  # the byte values with bit i set
@@ -422,9 +401,8 @@ class EmbeddedEngine:
 
     def __init__(self, index_root: Path, candidates: int = 100, norm_depth: int = 1000) -> None:
         self.live = LiveIndex(index_root)
+        self.candidates = candidates
         self.norm_depth = norm_depth
-        self.bm25 = EmbeddedBM25Retriever(self.live, top_k=candidates, norm_depth=norm_depth)
-        self.dense = EmbeddedEmbeddingRetriever(self.live, top_k=candidates, norm_depth=norm_depth)
 
     def generation(self) -> Generation:
         return self.live.get()
@@ -450,6 +428,35 @@ class EmbeddedEngine:
             dense = _leg(gen, rows, top, depth, group_by)
             result_rows.append(rows[:depth])
         return bm25, dense, _union_sorted(result_rows, gen.n_passages)
+
+    def phrase_rows(self, matcher: PhraseMatcher, filters: SearchFilters) -> np.ndarray | None:
+        """Every passage (sorted rows) that passes the filters and holds the matcher's phrases word for word.
+
+        The passages that have all the phrases' required terms (their postings intersected) are a superset;
+        their texts are then checked. None when that superset is too large to check
+        (``PHRASE_SCAN_MAX``) or the phrases have no term to narrow it (stop words only): the searcher then
+        checks its candidates instead.
+        """
+        gen = self.live.get()
+        terms = matcher.required_terms()
+        if gen.bm25 is None or not terms:
+            return None
+        found = gen.term_ids(terms)
+        if len(found) < len(terms):
+            return np.zeros(0, dtype=np.int64)  # a word no passage has
+        rows = None
+        for _, term_id in sorted(found, key=lambda t: posting_size(gen.bm25, t[1])):
+            posted = posting_rows(gen.bm25, term_id)
+            rows = posted if rows is None else np.intersect1d(rows, posted, assume_unique=True)
+            if rows.size == 0:
+                return rows
+        mask = self.live.mask(gen, filters)
+        if mask is not None:
+            rows = rows[mask[rows]]
+        if rows.size > PHRASE_SCAN_MAX:
+            return None
+        texts = gen.passage_search_texts(rows.tolist())
+        return np.array(sorted(matcher.matching(texts)), dtype=np.int64)
 
     def facets(self, result_rows: np.ndarray) -> tuple[dict[str, int], dict]:
         return facet_counts(self.live.get(), result_rows)

@@ -1,6 +1,6 @@
 """Fusion of the BM25 and dense legs, and collapse of passages to sections.
 
-Both backends feed the same component with their two candidate lists, so fusion is identical whichever
+Both backends feed the same ``fuse`` with their two candidate lists, so fusion is identical whichever
 store answered. Candidates are Haystack ``Document``s whose ``meta`` carries ``key`` (the passage) and
 ``group`` (the section, or the document when grouping by document), or a ``Leg``: the same candidates held as
 columns, which the embedded engine hands over so that a search builds Documents only for the page it returns.
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from haystack import Document, component
+from haystack import Document
+
+from ingest.settings import Settings
 
 FusionMethod = Literal["convex", "rrf"]
 Normalization = Literal["zscore", "minmax"]
 Mode = Literal["hybrid", "bm25", "dense"]
-# The dense leg's share of a convex fusion when none is given (KB_DENSE_WEIGHT sets the service's; see README).
-DENSE_WEIGHT = 0.45
 
 
 @dataclass(frozen=True)
@@ -165,16 +165,17 @@ def fuse(
     bm25: Sequence[Document] | Leg,
     dense: Sequence[Document] | Leg,
     *,
+    dense_weight: float,
     mode: Mode = "hybrid",
     method: FusionMethod = "convex",
-    dense_weight: float = DENSE_WEIGHT,
     rrf_k: int = 60,
     normalization: Normalization = "zscore",
     phrase_keys: set | None = None,
 ) -> Ranking:
     """Fuse two ranked candidate lists into groups ranked by their best passage's fused score.
 
-    Convex fusion combines normalised scores, ``(1 - w) * bm25 + w * dense``:
+    Convex fusion combines normalised scores, ``(1 - w) * bm25 + w * dense`` (``w`` is ``dense_weight``, whose
+    one default is ``Settings.dense_weight``):
 
     - ``zscore`` (default): each leg's scores are standardised with the mean and standard deviation of the leg's
       top passages (``LegStats`` from the retriever, else the candidates themselves); a passage one leg did not
@@ -193,73 +194,119 @@ def fuse(
         raise ValueError(f"normalization must be 'zscore' or 'minmax', got {normalization!r}")
     legs = {"bm25": Leg.of(bm25 if mode != "dense" else []), "dense": Leg.of(dense if mode != "bm25" else [])}
     used = ("rrf" if method == "rrf" else "convex") if mode == "hybrid" else mode
-    parts = [leg for leg in legs.values() if len(leg)]
-    if not parts:
+    if not any(len(leg) for leg in legs.values()):
         return Ranking(0, None)
-    keys = np.concatenate([p.keys for p in parts])
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    cols: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    missing = {}  # the normalised score of a passage the leg did not return
-    start = 0
-    for name, leg in legs.items():
-        scores = leg.scores
-        if normalization == "zscore":
-            stats = leg.stats or LegStats.of(scores)
-            normed = (scores - stats.mean) / stats.std if stats.std > 1e-12 else np.zeros_like(scores)
-            missing[name] = stats.z(stats.floor)
-        else:
-            normed, missing[name] = minmax(scores), 0.0
-        at = inverse[start : start + len(leg)]
-        start += len(leg)
-        rank, raw, norm = np.zeros(uniq.size, np.int64), np.zeros(uniq.size), np.zeros(uniq.size)
-        rank[at], raw[at], norm[at] = np.arange(1, len(leg) + 1), scores, normed  # a repeated key: its last rank
-        cols[name] = (rank, raw, norm)
-    (b_rank, b_raw, b_norm), (d_rank, d_raw, d_norm) = cols["bm25"], cols["dense"]
-    has_b, has_d = b_rank > 0, d_rank > 0
-    if used == "rrf":
-        fused = np.where(has_b, 1.0 / (rrf_k + b_rank), 0.0) + np.where(has_d, 1.0 / (rrf_k + d_rank), 0.0)
-    elif used == "bm25":
-        fused = b_raw
-    elif used == "dense":
-        fused = d_raw
-    else:  # convex combination of normalised scores
-        w = dense_weight
-        fused = (1.0 - w) * np.where(has_b, b_norm, missing["bm25"]) + w * np.where(has_d, d_norm, missing["dense"])
-    uniq_keys = uniq.tolist()
-    phrase = np.array([k in phrase_keys for k in uniq_keys], dtype=bool) if phrase_keys else np.zeros(uniq.size, bool)
-    groups = np.concatenate([p.groups for p in parts])
-    group_values, gid = np.unique(groups[first], return_inverse=True)
-    gid = gid.reshape(-1)
-    # each group's best passage: phrase first, then the highest fused score, then the first seen
-    order = np.lexsort((first, -fused, ~phrase, gid))
-    best = order[np.concatenate(([True], gid[order][1:] != gid[order][:-1]))]
-    group_list = group_values.tolist()
-    names = np.array([str(g) for g in group_list])
-    ranked = best[np.lexsort((np.argsort(np.argsort(names, kind="stable")), -fused[best], ~phrase[best]))]
-    n_bm25 = len(legs["bm25"])
-    normalization_used = normalization if used == "convex" else None
+    cols = _Columns.of(legs, normalization)
+    fused = cols.fused(used, dense_weight, rrf_k)
+    phrase = np.array([k in phrase_keys for k in cols.keys], dtype=bool) if phrase_keys else np.zeros(len(cols.keys), bool)
+    ranked = cols.ranked_groups(fused, phrase)
+    return Ranking(int(ranked.size), _HitMaker(legs, cols, fused, phrase, ranked, used, normalization if used == "convex" else None))
 
-    def hit(i: int) -> Hit:
-        k = int(ranked[i])
-        members = np.flatnonzero(gid == gid[k])
-        members = members[np.argsort(first[members], kind="stable")]
-        pos = int(first[k])
-        doc = legs["bm25"][pos] if pos < n_bm25 else legs["dense"][pos - n_bm25]
+
+@dataclass
+class _LegColumns:
+    """One leg's rank (0 = not returned), raw and normalised score for every distinct candidate passage."""
+
+    rank: np.ndarray
+    raw: np.ndarray
+    norm: np.ndarray
+    missing: float  # the normalised score that stands in for a passage the leg did not return
+
+    @property
+    def has(self) -> np.ndarray:
+        return self.rank > 0
+
+
+@dataclass
+class _Columns:
+    """The distinct candidate passages of both legs, aligned: ``keys[i]``, the position it was first seen at
+    (BM25 leg first), its group, and each leg's columns."""
+
+    keys: list
+    first: np.ndarray
+    gid: np.ndarray
+    groups: list
+    bm25: _LegColumns
+    dense: _LegColumns
+
+    @classmethod
+    def of(cls, legs: dict[str, Leg], normalization: Normalization) -> _Columns:
+        parts = [leg for leg in legs.values() if len(leg)]
+        uniq, first, inverse = np.unique(np.concatenate([p.keys for p in parts]), return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        per_leg, start = {}, 0
+        for name, leg in legs.items():
+            per_leg[name] = _leg_columns(leg, inverse[start : start + len(leg)], uniq.size, normalization)
+            start += len(leg)
+        group_values, gid = np.unique(np.concatenate([p.groups for p in parts])[first], return_inverse=True)
+        return cls(uniq.tolist(), first, gid.reshape(-1), group_values.tolist(), per_leg["bm25"], per_leg["dense"])
+
+    def fused(self, used: str, dense_weight: float, rrf_k: int) -> np.ndarray:
+        b, d = self.bm25, self.dense
+        if used == "rrf":
+            return np.where(b.has, 1.0 / (rrf_k + b.rank), 0.0) + np.where(d.has, 1.0 / (rrf_k + d.rank), 0.0)
+        if used == "bm25":
+            return b.raw
+        if used == "dense":
+            return d.raw
+        w = dense_weight  # convex combination of normalised scores
+        return (1.0 - w) * np.where(b.has, b.norm, b.missing) + w * np.where(d.has, d.norm, d.missing)
+
+    def ranked_groups(self, fused: np.ndarray, phrase: np.ndarray) -> np.ndarray:
+        """Each group's best passage (phrase first, then the highest fused score, then the first seen), the
+        groups ordered by their best passage (then by the group's name)."""
+        gid = self.gid
+        order = np.lexsort((self.first, -fused, ~phrase, gid))
+        best = order[np.concatenate(([True], gid[order][1:] != gid[order][:-1]))]
+        names = np.array([str(g) for g in self.groups])
+        name_rank = np.argsort(np.argsort(names, kind="stable"))
+        return best[np.lexsort((name_rank, -fused[best], ~phrase[best]))]
+
+
+def _leg_columns(leg: Leg, at: np.ndarray, n: int, normalization: Normalization) -> _LegColumns:
+    scores = leg.scores
+    if normalization == "zscore":
+        stats = leg.stats or LegStats.of(scores)
+        normed = (scores - stats.mean) / stats.std if stats.std > 1e-12 else np.zeros_like(scores)
+        missing = stats.z(stats.floor)
+    else:
+        normed, missing = minmax(scores), 0.0
+    rank, raw, norm = np.zeros(n, np.int64), np.zeros(n), np.zeros(n)
+    rank[at], raw[at], norm[at] = np.arange(1, len(leg) + 1), scores, normed  # a repeated key: its last rank
+    return _LegColumns(rank, raw, norm, missing)
+
+
+@dataclass
+class _HitMaker:
+    """Makes the ``Hit`` at a rank of the fused ranking, when someone reads it."""
+
+    legs: dict[str, Leg]
+    cols: _Columns
+    fused: np.ndarray
+    phrase: np.ndarray
+    ranked: np.ndarray
+    method: str
+    normalization: str | None
+
+    def __call__(self, i: int) -> Hit:
+        c, k = self.cols, int(self.ranked[i])
+        members = np.flatnonzero(c.gid == c.gid[k])
+        members = members[np.argsort(c.first[members], kind="stable")]
+        pos, n_bm25 = int(c.first[k]), len(self.legs["bm25"])
+        doc = self.legs["bm25"][pos] if pos < n_bm25 else self.legs["dense"][pos - n_bm25]
+        b, d = c.bm25, c.dense
         exp = Explanation(
-            bm25_rank=int(b_rank[k]) if has_b[k] else None,
-            bm25_score=round(float(b_raw[k]), 6) if has_b[k] else None,
-            dense_rank=int(d_rank[k]) if has_d[k] else None,
-            dense_score=round(float(d_raw[k]), 6) if has_d[k] else None,
-            fused=round(float(fused[k]), 6),
-            method=used,
-            phrase=bool(phrase[k]),
-            normalization=normalization_used,
+            bm25_rank=int(b.rank[k]) if b.has[k] else None,
+            bm25_score=round(float(b.raw[k]), 6) if b.has[k] else None,
+            dense_rank=int(d.rank[k]) if d.has[k] else None,
+            dense_score=round(float(d.raw[k]), 6) if d.has[k] else None,
+            fused=round(float(self.fused[k]), 6),
+            method=self.method,
+            phrase=bool(self.phrase[k]),
+            normalization=self.normalization,
         )
-        passages = [uniq_keys[k]] + [uniq_keys[m] for m in members.tolist() if m != k]
-        return Hit(group_list[gid[k]], uniq_keys[k], float(fused[k]), exp, doc, passages)
-
-    return Ranking(int(ranked.size), hit)
+        passages = [c.keys[k]] + [c.keys[m] for m in members.tolist() if m != k]
+        return Hit(c.groups[c.gid[k]], c.keys[k], float(self.fused[k]), exp, doc, passages)
 
 
 class Ranking(Sequence):
@@ -282,35 +329,24 @@ class Ranking(Sequence):
         return self._made[i]
 
 
-@component
-class SectionFusionJoiner:
-    """Fuse BM25 and dense candidates (convex combination of z-scores or min-max, or RRF) and collapse them to sections."""
+@dataclass(frozen=True)
+class Fusion:
+    """How the service fuses its legs (from ``Settings``: fusion, dense_weight, rrf_k, normalization), with the
+    per-request overrides a search may make."""
 
-    def __init__(self, method: FusionMethod = "convex", dense_weight: float = DENSE_WEIGHT, rrf_k: int = 60,
-                 normalization: Normalization = "zscore") -> None:
-        self.method = method
-        self.dense_weight = dense_weight
-        self.rrf_k = rrf_k
-        self.normalization = normalization
+    method: FusionMethod
+    dense_weight: float
+    rrf_k: int
+    normalization: Normalization
 
-    @component.output_types(hits=list[Hit])
-    def run(
-        self,
-        bm25_documents: list[Document] | None = None,
-        dense_documents: list[Document] | None = None,
-        mode: str = "hybrid",
-        method: str | None = None,
-        dense_weight: float | None = None,
-        phrase_keys: set | None = None,
-    ) -> dict[str, list[Hit]]:
-        hits = fuse(
-            bm25_documents or [],
-            dense_documents or [],
-            mode=mode,  # type: ignore[arg-type]
-            method=(method or self.method),  # type: ignore[arg-type]
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Fusion:
+        return cls(settings.fusion, settings.dense_weight, settings.rrf_k, settings.normalization)
+
+    def __call__(self, bm25: Leg, dense: Leg, *, mode: Mode = "hybrid", method: FusionMethod | None = None,
+                 dense_weight: float | None = None, phrase_keys: set | None = None) -> Ranking:
+        return fuse(
+            bm25, dense, mode=mode, method=method or self.method,
             dense_weight=self.dense_weight if dense_weight is None else dense_weight,
-            rrf_k=self.rrf_k,
-            normalization=self.normalization,
-            phrase_keys=phrase_keys,
+            rrf_k=self.rrf_k, normalization=self.normalization, phrase_keys=phrase_keys,
         )
-        return {"hits": hits}
