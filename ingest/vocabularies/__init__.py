@@ -13,7 +13,8 @@
     ``id`` and display ``label`` of each document type; the order is the order shown.
 
 Names resolve through one normalisation (case, punctuation and curly apostrophes do not matter; for areas
-numbering, "and" and "&" do not either). Tests check the files (tests/test_metadata.py).
+numbering, "and" and "&" do not either). Tests check the files (tests/test_vocabularies.py). A change to the
+members' or areas' names changes what ingest detects: bump ``ingest.metadata.METADATA_VERSION`` with it.
 """
 
 from __future__ import annotations
