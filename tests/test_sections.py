@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 
 from ingest.loaders import LoadedDocument, load_file
 from ingest.schema import SECTION_ID_RE, DocumentMeta, Section
-from ingest.sections import split_sections
+from ingest.sections import SPLITTER_VERSION, split_sections
+from ingest.sections.designations import CONTAINERS, UNITS, match_container, match_unit, number_key
 from ingest.settings import PROJECT_ROOT
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -385,3 +388,42 @@ def test_splitter_never_crashes_keeps_ids_unique_and_loses_no_text(lines, fmt):
         kept |= _tokens(" ".join(s.attributes.values()))
     assert not _tokens(text) - kept  # letter-spaced runs are joined, but no word of two letters or more is lost
     assert [s.section_id for s in split_sections(meta, doc)] == ids
+
+
+# ------------------------------------------------------------------------- the table of designations
+
+
+@pytest.mark.parametrize("row", CONTAINERS + UNITS, ids=lambda row: row.spellings[0])
+def test_every_spelling_of_a_designation_opens_its_own_row(row):
+    match = match_container if row in CONTAINERS else match_unit
+    for spelling in row.spellings:
+        found = match(f"{spelling} 12 Offences")
+        assert found is not None and found.row is row and found.num == "12", spelling
+        assert found.seg == f"{row.seg}-12" and found.number == f"{row.label or spelling} 12"
+
+
+def test_no_spelling_belongs_to_two_designations():
+    spellings = [s for row in CONTAINERS + UNITS for s in row.spellings]
+    assert len(spellings) == len(set(spellings))
+
+
+def test_numbers_order_by_their_value_arabic_or_roman():
+    assert number_key("12A") == (12, "a") and number_key("12") < number_key("12A") < number_key("13")
+    assert number_key("IV") == (4, "") and number_key("IX") < number_key("XI")
+
+
+# the splitter's output on documents read without OCR or PDF layout, recorded for each SPLITTER_VERSION
+_OUTPUT_DIGESTS = {1: "39277275c7fc1aa55753ff3fc04d5abf8861b982520545dd7c6efebf178667d5"}
+_DIGEST_FIELDS = ("section_id", "path", "heading_path", "title", "number", "kind", "text", "level", "parent_id",
+                  "page_start", "page_end", "attributes")
+
+
+def test_output_changes_only_with_a_new_splitter_version():
+    docs = [(_meta(d), _loaded(d)) for d, row in MANIFEST.items() if row["path"].endswith((".md", ".txt"))]
+    docs += [(DocumentMeta(doc_id="fixture", path=p.name, title="Fixture"), load_file(p)) for p in sorted(DATA.glob("act_*"))]
+    output = [[{f: getattr(s, f) for f in _DIGEST_FIELDS} for s in split_sections(meta, loaded)] for meta, loaded in docs]
+    digest = hashlib.sha256(json.dumps(output, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    assert _OUTPUT_DIGESTS.get(SPLITTER_VERSION) == digest, (
+        f"the splitter's output changed ({digest}): bump SPLITTER_VERSION in ingest/sections/__init__.py "
+        "and record the new digest here, so that ingest re-splits every document"
+    )
