@@ -28,11 +28,12 @@ Modules, in the order the text flows through them: ``lines`` (the document's lin
 
 from __future__ import annotations
 
+from ingest.sections.build import PROSE_GROUP_WORDS, split_sections
+from ingest.sections.clauses import LONG_UNIT_WORDS
+
 # Bump whenever the splitter's output (ids, titles, kinds, heading paths, text, pages, attributes) changes for
 # the same input: the ingest fingerprint is built from it, so a bump re-splits and re-embeds every document.
+# tests/test_sections.py records a digest of the output for each version.
 SPLITTER_VERSION = 1
-
-from ingest.sections.build import PROSE_GROUP_WORDS, split_sections  # noqa: E402
-from ingest.sections.clauses import LONG_UNIT_WORDS  # noqa: E402
 
 __all__ = ["LONG_UNIT_WORDS", "PROSE_GROUP_WORDS", "SPLITTER_VERSION", "split_sections"]

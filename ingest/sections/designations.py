@@ -5,7 +5,10 @@ Each way a law designates a container or a unit is one row of :data:`CONTAINERS`
 keyword as printed, the id prefix, the section kind, the word shown in the section's number, the syntax of
 the number and the numeral converter that orders numbers. A new language is new rows; a new numeral system
 (Thai digits, Chinese numerals) is a new converter passed as ``numeral`` and a ``number`` pattern; a
-designation whose keyword does not precede the number (``第二百四十条``) gives its own ``pattern``.
+designation whose keyword does not precede the number (``第二百四十条``) gives its own ``pattern``. For
+example, a Thai section would be one more row of :data:`UNITS`::
+
+    Designation(("มาตรา",), "s", "section", "มาตรา", number="[๐-๙]+", numeral=thai_number_key)
 """
 
 from __future__ import annotations
