@@ -27,18 +27,20 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from ingest.errors import IndexLockedError, IndexUnavailableError, IndexWriteError
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section
-from ingest.text import BM25_PARAMS, bm25_config, tokenize_for_bm25
+from ingest.analysis import BM25_PARAMS, bm25_config, tokenize_for_bm25
 from ingest.vocabularies import PRIORITY_AREAS
 
+T = TypeVar("T")
 AREA_IDS = list(PRIORITY_AREAS)  # bit i = area i stated; bit 8 + i = area i inferred
 UNKNOWN_YEAR = -1
 KEEP_GENERATIONS = 2
@@ -474,6 +476,24 @@ class Generation:
         self.members: list[str] = self.manifest["members"]
         self.member_code = {m: i for i, m in enumerate(self.members)}
         self._documents: dict[str, DocumentMeta] | None = None
+        self._derived: dict[str, object] = {}
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """A value derived from this generation (a tensor over its vectors, a column of its documents), built by
+        ``build`` on first use and kept as long as the generation is open. Safe under concurrent searches: two
+        that arrive together may both build it, and both get the one that was kept."""
+        try:
+            return self._derived[name]  # type: ignore[return-value]
+        except KeyError:
+            return self._derived.setdefault(name, build())  # type: ignore[return-value]
+
+    def cached(self, name: str) -> object | None:
+        """The value ``derived`` keeps under ``name``, or None before it is built."""
+        return self._derived.get(name)
+
+    def forget(self, name: str) -> None:
+        """Drop a derived value; the next ``derived`` call builds it again."""
+        self._derived.pop(name, None)
 
     def term_ids(self, terms: list[str]) -> list[tuple[str, int]]:
         """The terms the index holds, each with its bm25s term id (a binary search in the term dictionary)."""

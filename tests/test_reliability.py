@@ -84,3 +84,21 @@ def test_a_damaged_index_is_rebuilt_by_the_next_ingest(small_index, corpus_slice
 def test_no_index_yet_is_a_clear_error(tmp_path):
     with pytest.raises(IndexUnavailableError, match="kb ingest"):
         EmbeddedEngine(tmp_path / "nothing-here")
+
+
+def test_a_generation_keeps_what_is_derived_from_it_once_for_concurrent_searches(small_index):
+    """``Generation.derived`` builds a value on first use and hands every later caller, on any thread, the one it
+    kept; a new generation starts without it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gen = open_current(small_index.index_dir)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: gen.derived("probe", object), range(64)))
+    assert all(g is got[0] for g in got) and gen.cached("probe") is got[0]
+    assert gen.derived("nothing", lambda: None) is None and gen.derived("nothing", object) is None, "None is kept too"
+    gen.forget("probe")
+    assert gen.cached("probe") is None and gen.derived("probe", object) is not got[0]
+    again = open_current(small_index.index_dir)
+    assert again.cached("probe") is None
+    gen.close()
+    again.close()
