@@ -1,4 +1,5 @@
-"""``kb ingest``, ``kb documents``, ``kb show``: ingest's own subcommands, and the parser and dispatch every package's commands share.
+"""``kb ingest``, ``kb documents``, ``kb show``: ingest's own subcommands; and the parser and dispatch that every
+package's commands share.
 
 Each package registers its own subcommands (``register(subparsers)``); the ``kb`` command itself
 (``eval/kb.py``) only collects them, because only ``eval`` may import all three packages.
