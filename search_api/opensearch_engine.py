@@ -36,7 +36,7 @@ from ingest.opensearch_client import build_client, build_passage_store, safe_url
 from ingest.opensearch_schema import MAX_RESULT_WINDOW, STATUS_ID, index_has_knn, index_names, passage_from_source
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
-from ingest.text import PAIR_WEIGHT
+from ingest.analysis import PAIR_WEIGHT
 from ingest.vocabularies import PRIORITY_AREAS
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
@@ -60,7 +60,7 @@ def filter_clause(filters: SearchFilters) -> dict | None:
 
 def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
     """The BM25 leg's body; Haystack's store puts the query text where ``"$query"`` stands. The query's word
-    pairs add ``PAIR_WEIGHT`` times their BM25 score, as in the embedded engine (``ingest.text.PAIR_WEIGHT``)."""
+    pairs add ``PAIR_WEIGHT`` times their BM25 score, as in the embedded engine (``ingest.analysis.PAIR_WEIGHT``)."""
     boolean: dict[str, Any] = {
         "must": [{"match": {"content": {"query": "$query", "operator": "or"}}}],
         "should": [{"match": {"content.pairs": {"query": "$query", "operator": "or", "boost": PAIR_WEIGHT}}}],
