@@ -9,14 +9,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ingest.errors import UnknownFilterValueError
-from ingest.stores import AREA_IDS, UNKNOWN_YEAR, Generation, IndexDir, open_current
 from ingest.analysis import analyze, term_weight
+from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
+from search_api.dense import dense_top, top_rows
+from search_api.facets import facet_counts
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
 from search_api.phrases import PhraseMatcher
@@ -113,16 +114,6 @@ def build_mask(gen: Generation, f: SearchFilters) -> np.ndarray:
     return mask
 
 
-def _top(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (rows, scores) by descending score; ``rows`` maps positions of ``scores`` to passage rows."""
-    k = min(k, scores.size)
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    part = np.argpartition(-scores, k - 1)[:k]
-    order = part[np.lexsort((part, -scores[part]))]  # score desc, then position asc: deterministic ties
-    return (order if rows is None else rows[order]), scores[order]
-
-
 def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by: str) -> Leg:
     """The first ``k`` of a leg's top passages as candidates, carrying the statistics of all of them.
 
@@ -185,193 +176,6 @@ def posting_rows(bm25, term_id: int) -> np.ndarray:
     return np.sort(np.asarray(bm25.scores["indices"][int(indptr[term_id]) : int(indptr[term_id + 1])], dtype=np.int64))
 
 
-def _vector_tensor(gen: Generation):
-    """The generation's vectors as a torch tensor over the same memory map (no copy), made once per generation."""
-    def build():
-        import warnings
-
-        import torch
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the map is read-only; torch never writes to it
-            return torch.from_numpy(np.asarray(gen.vectors))
-
-    return gen.derived("vectors_t", build)
-
-
-# A generation whose vectors take at most this much as float32 keeps a float32 copy in memory (made on its first
-# dense search) and multiplies it in one product, skipping the per-block conversion of ``_cosines``. 256 MB is
-# ~175k passages of 384 dimensions; larger generations keep float16 only (half the memory). Measured on the Xeon:
-# 10k hybrid search p50 3.96 -> 2.86 ms; the 100k dense leg 6.2 -> 4.4 ms (the product then runs as fast as
-# numpy's float32 one), for 150 MB more per serving process.
-FLOAT32_COPY_BYTES = 256 * 2**20
-
-
-def _vectors_f32(gen: Generation):
-    """The generation's vectors as a float32 torch tensor in memory, or None for a generation too large for that
-    (see FLOAT32_COPY_BYTES). Made once per generation."""
-    def build():
-        v = gen.vectors
-        if v.dtype != np.float32 and v.shape[0] * v.shape[1] * 4 <= FLOAT32_COPY_BYTES:
-            import torch
-
-            return torch.from_numpy(np.asarray(v, dtype=np.float32))
-        return None
-
-    return gen.derived("vectors_f32", build)
-
-
-# Float16 rows are converted to float32 and multiplied this many at a time: each block is converted in cache
-# and multiplied by float32 kernels, so the scores are exact float32 cosines of the stored vectors. Measured on
-# the Xeon (AVX-512), 2 threads: 1M x 384 in 59 ms against 77 for torch's float16 product (whose scores are
-# rounded to float16 and needed a float32 rescoring of a shortlist), 100k in 5.5 ms against 6.8; blocks of 512
-# to 4,096 rows were tried, larger blocks falling out of cache.
-BLOCK_ROWS = 1024
-
-
-def _cosines(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-    """Float32 cosines of the query with all passages (or ``rows``, ascending), from the stored vectors."""
-    if gen.vectors.dtype == np.float32:  # a generation written before float16 storage: numpy is faster here
-        v = np.asarray(gen.vectors)
-        return (v if rows is None else v[rows]) @ np.asarray(q, dtype=np.float32)
-    import torch
-
-    qt = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))
-    v32 = _vectors_f32(gen)
-    if v32 is not None:  # a small generation: one product over its float32 copy, all rows
-        with torch.inference_mode(), _torch_threads(1 if v32.shape[0] < PARALLEL_ROWS else _default_threads()):
-            scores = torch.mv(v32, qt).numpy()
-        return scores if rows is None else scores[rows]
-    vt = _vector_tensor(gen)
-    n = vt.shape[0] if rows is None else rows.size
-    out = torch.empty(n, dtype=torch.float32)
-    idx = None if rows is None else torch.from_numpy(np.asarray(rows, dtype=np.int64))
-    with torch.inference_mode(), _torch_threads(1 if n < PARALLEL_ROWS else _default_threads()):
-        for i in range(0, n, BLOCK_ROWS):
-            block = vt[i : i + BLOCK_ROWS] if idx is None else vt.index_select(0, idx[i : i + BLOCK_ROWS])
-            torch.mv(block.float(), qt, out=out[i : i + BLOCK_ROWS])
-    return out.numpy()
-
-
-# Below this many rows the product runs on the calling thread alone. At 10k rows it takes 0.5-1 ms either way,
-# but a second OpenMP thread goes on spinning after it, burning the other core while the request continues in
-# Python (measured on the bundled corpus: hybrid search 31 ms of CPU per query with 2 threads, 25 ms with 1, the
-# same wall time). From here on two threads pay: 100k rows 5.6 ms against 9.3 ms, 1M rows 57 ms against 91 ms.
-PARALLEL_ROWS = 50_000
-_DEFAULT_THREADS: list[int] = []
-
-
-def _default_threads() -> int:
-    """torch's intra-op thread count as the process started with it (read once, before any change here)."""
-    if not _DEFAULT_THREADS:
-        import torch
-
-        _DEFAULT_THREADS.append(torch.get_num_threads())
-    return _DEFAULT_THREADS[0]
-
-
-@contextmanager
-def _torch_threads(n: int):
-    """``n`` intra-op threads for torch calls on this thread inside the block; the thread's own count after."""
-    import torch
-
-    prev = torch.get_num_threads()
-    if prev == n:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
-
-
-def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k passages by float32 cosine similarity with the stored vectors, among those the mask lets through."""
-    if gen.n_passages == 0:
-        return _top(np.zeros(0, np.float32), None, 0)
-    q = np.asarray(qvec, dtype=np.float32)
-    rows = None
-    if mask is not None:
-        rows = np.flatnonzero(mask)
-        if rows.size == 0:
-            return _top(np.zeros(0, np.float32), None, 0)
-    n = gen.n_passages if rows is None else rows.size
-    k = min(k, n)
-    if rows is not None and rows.size >= 0.25 * gen.n_passages:
-        return _top(_cosines(gen, q, None)[rows], rows, k)  # a broad filter: one pass over all rows beats a gather
-    return _top(_cosines(gen, q, rows), rows, k)
-
-
-def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Distinct sections and documents among the given passages, and section counts by member, area, year, type."""
-    if passage_rows.size == 0:
-        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
-    sec = np.asarray(gen.cols["p_section"])[passage_rows]
-    reps = passage_rows[_first_of_runs(sec)]  # one passage per section: sections share their metadata across passages
-    members = _member_counts(gen, reps)
-    # An area is stated (bit i, low byte) or inferred (bit 8 + i, high byte): fold the two bytes, count
-    # each folded value once, then add up the values that hold each area's bit (one pass instead of eight).
-    areas_col = np.asarray(gen.cols["p_areas"])[reps]
-    folded = np.bincount(((areas_col | (areas_col >> 8)) & 0xFF).astype(np.intp), minlength=256)
-    areas = {}
-    for i, a in enumerate(AREA_IDS):
-        c = int(folded[_HAS_BIT[i]].sum())
-        if c:
-            areas[a] = c
-    # Year and type belong to the document: count sections per document (small integer codes, bincount), then
-    # documents' counts per year and type, instead of reading both columns for every section (1M passages,
-    # ~300k sections matched: 2.8 ms -> 0.1 ms on top of the per-document count).
-    doc_type, doc_year = _document_columns(gen)
-    per_doc = np.bincount(np.asarray(gen.cols["p_doc"])[reps], minlength=doc_type.size)
-    n_docs = int(np.count_nonzero(per_doc))
-    type_counts = np.bincount(doc_type, weights=per_doc, minlength=len(gen.doc_types)).astype(np.int64)
-    dated = doc_year >= 0
-    year_counts = np.bincount(doc_year[dated], weights=per_doc[dated]).astype(np.int64) if dated.any() else np.zeros(0, np.int64)
-    return {"sections": int(reps.size), "documents": n_docs}, {
-        "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "priority_area": areas,
-        "year": {str(int(y)): int(year_counts[y]) for y in np.flatnonzero(year_counts)},
-        "doc_type": {gen.doc_types[int(t)]: int(type_counts[t]) for t in np.flatnonzero(type_counts)},
-    }
-
-
-def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray]:
-    """Each document row's type code and year (-1 when unknown), from the documents' metadata (which hydration
-    has already read); made once per generation."""
-    def build():
-        docs = gen.documents().values()  # in row order
-        doc_type = np.array([gen.doc_types.index(d.doc_type) for d in docs], dtype=np.intp)
-        doc_year = np.array([UNKNOWN_YEAR if d.year is None else d.year for d in docs], dtype=np.intp)
-        return doc_type, doc_year
-
-    return gen.derived("document_cols", build)
-
-
-_HAS_BIT = [(np.arange(256) >> i) & 1 == 1 for i in range(8)]  # the byte values with bit i set
-
-
-def _member_counts(gen: Generation, reps: np.ndarray) -> dict[str, int]:
-    """How many of the passages ``reps`` (ascending, one per section) each member has, members without any left out."""
-    out = {}
-    rep_mask = None
-    for m in gen.members:
-        rows = gen.member_rows(m)  # ascending
-        if rows.size > 16 * reps.size:
-            # A member with many passages and a small result set: look the results up in its rows (a binary
-            # search each) instead of reading them all (at 1M passages the facets took 4.5 ms a search, now 1.3-2).
-            at = np.minimum(np.searchsorted(rows, reps), rows.size - 1)
-            c = int(np.count_nonzero(rows[at] == reps))
-        else:
-            if rep_mask is None:
-                rep_mask = np.zeros(gen.n_passages, dtype=bool)
-                rep_mask[reps] = True
-            c = int(np.count_nonzero(rep_mask[rows]))
-        if c:
-            out[m] = c
-    return out
-
-
 def _union_sorted(parts: list[np.ndarray], n: int) -> np.ndarray:
     """Sorted unique rows of all parts (as ``np.unique(np.concatenate(parts))``), through a mask when they are many."""
     total = sum(p.size for p in parts)
@@ -381,17 +185,6 @@ def _union_sorted(parts: list[np.ndarray], n: int) -> np.ndarray:
     for p in parts:
         seen[p] = True
     return np.flatnonzero(seen)
-
-
-def _first_of_runs(values: np.ndarray) -> np.ndarray:
-    """Positions of the first occurrence of each distinct value (as ``np.unique(..., return_index=True)[1]``).
-
-    Passages are stored section by section, so section ids along sorted passage rows are sorted: then the first
-    occurrences are where the value changes, found in one pass instead of a sort.
-    """
-    if values.size and bool(np.all(values[1:] >= values[:-1])):
-        return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    return np.unique(values, return_index=True)[1]
 
 
 class EmbeddedEngine:
@@ -419,7 +212,7 @@ class EmbeddedEngine:
         if mode != "dense":
             scores = bm25_scores(gen, query, mask)
             positive = np.flatnonzero(scores > 0)
-            rows, top = _top(scores[positive], positive, max(depth, self.norm_depth))
+            rows, top = top_rows(scores[positive], positive, max(depth, self.norm_depth))
             bm25 = _leg(gen, rows, top, depth, group_by)
             result_rows.append(positive)
         if mode != "bm25" and qvec is not None:

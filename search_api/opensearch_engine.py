@@ -365,6 +365,11 @@ class OpenSearchEngine:
                 out[h["_id"]] = h["_source"].get("content", "")
         return out
 
+    def phrase_rows(self, matcher, filters: SearchFilters) -> None:
+        """Not listed here: the searcher checks the candidates of both legs for a required phrase instead, so a
+        quoted query's total counts the passages among them (``total_exact`` is False)."""
+        return None
+
     def documents(self) -> dict[str, DocumentMeta]:
         self.status()
         with self._lock:

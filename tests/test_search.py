@@ -218,12 +218,12 @@ def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, 
     float32 cosines over all rows the filter lets through."""
     import numpy as np
 
-    import search_api.engine as engine
-    from search_api.engine import dense_top
+    import search_api.dense as dense
+    from search_api.dense import dense_top
 
     gen = searcher.engine.live.get()
     if not float32_copy:
-        monkeypatch.setattr(engine, "FLOAT32_COPY_BYTES", 0)
+        monkeypatch.setattr(dense, "FLOAT32_COPY_BYTES", 0)
     gen.forget("vectors_f32")  # made again under this test's limit (and again after it, below)
     request.addfinalizer(lambda: gen.forget("vectors_f32"))
     stored = np.asarray(gen.vectors, dtype=np.float32)
@@ -247,7 +247,7 @@ def test_member_facets_count_each_section_once_whatever_the_result_size(searcher
     has far more rows than there are results); both must give the per-section counts of the plain definition."""
     import numpy as np
 
-    from search_api.engine import facet_counts
+    from search_api.facets import facet_counts
 
     gen = searcher.engine.live.get()
     section = np.asarray(gen.cols["p_section"])
