@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.errors import (
@@ -24,15 +23,14 @@ from ingest.errors import (
     NotFoundError,
     UnknownFilterValueError,
 )
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import Settings
 from search_api.balance import ConnectionShare, RebalanceConnections
 from search_api.query_embedding import QueryEmbedder
-from search_api.routes import NO_INDEX, build_router
+from search_api.routes import NO_INDEX, build_router, install_ui
 from search_api.searcher import Searcher
 
 log = logging.getLogger("kb.api")
 
-UI_DIR = PROJECT_ROOT / "ui"
 # Multipart framing around an uploaded file: boundaries, part headers, the small metadata fields.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 # The UI runs only its own script and styles: document text can never become code, even if escaping failed.
@@ -228,13 +226,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_router(settings))
 
-    @app.get("/", include_in_schema=False)
-    @app.get("/read/{doc_id}", include_in_schema=False)
-    def ui_page(doc_id: str | None = None) -> FileResponse:
-        # One page for every view; the client reads the path, query and fragment (shareable links).
-        return FileResponse(UI_DIR / "index.html", media_type="text/html; charset=utf-8")
-
-    app.mount("/ui", StaticFiles(directory=UI_DIR), name="ui")
+    install_ui(app)
 
     app.add_middleware(SecurityHeaders)
     share = ConnectionShare.from_env()  # one of several `kb serve` workers: keep to its share of connections

@@ -86,6 +86,8 @@ class SearchResponse(BaseModel):
     group_by: str
     filters: dict
     total: int = Field(description="Sections (or documents) matching in all; results is one page of them")
+    total_exact: bool = Field(True, description="False only for a quoted phrase too common to check in every passage "
+                              "(or on OpenSearch): total then counts the sections among the candidates that hold it")
     offset: int
     top_k: int
     results: list[SearchResult]
@@ -187,6 +189,22 @@ class Health(BaseModel):
     detail: str | None = None
 
 
+class MemberOut(BaseModel):
+    name: str = Field(description="Canonical name, as filters and results give it")
+    kind: Literal["state", "organisation", "other"]
+    aliases: list[str] = Field(description="Other names a filter accepts, in any case")
+    codes: list[str] = Field(description="Short codes a filter accepts, e.g. PNG")
+    bali_process_member: bool
+
+
+class Vocabularies(BaseModel):
+    """The controlled vocabularies with their display labels, in the order they are shown."""
+
+    members: list[MemberOut]
+    priority_areas: dict[str, str] = Field(description="Priority area id -> label")
+    doc_types: dict[str, str] = Field(description="Document type id -> label")
+
+
 class FileFailureOut(BaseModel):
     path: str
     error: str
@@ -214,7 +232,7 @@ class WriteReport(BaseModel):
 def section_out(section: Section, doc: DocumentMeta | None = None) -> dict:
     """A section as the API shows it: area tags with labels, and its citation string when the document is given."""
     from ingest.schema import format_citation
-    from search_api.searcher import area_tags
+    from search_api.results import area_tags
 
     d = section.to_dict()
     d.pop("doc_id", None)

@@ -174,6 +174,24 @@ def test_facets_and_health_count_the_whole_index(api_client):
     assert facets["facets"]["doc_type"]["law"] > 0
 
 
+def test_vocabularies_give_the_labels_the_ui_shows_from_the_python_vocabularies(api_client):
+    from ingest.vocabularies import DOC_TYPE_LABELS, PRIORITY_AREAS
+
+    body = api_client.get("/vocabularies").json()
+    assert body["priority_areas"] == dict(PRIORITY_AREAS)
+    assert list(body["priority_areas"]) == list(PRIORITY_AREAS)  # the strategies' order, which the UI keeps
+    assert body["doc_types"] == dict(DOC_TYPE_LABELS) and body["doc_types"]["work_plan"] == "Work plan"
+    members = {m["name"]: m for m in body["members"]}
+    assert list(members) == list(MEMBERS)
+    assert "Burma" in members["Myanmar"]["aliases"] and "PNG" in members["Papua New Guinea"]["codes"]
+    assert members["IOM"]["kind"] == "organisation" and members["Canada"]["bali_process_member"] is False
+
+
+def test_vocabularies_need_no_index(tmp_path):
+    r = TestClient(create_app(Settings(index_dir=tmp_path / "empty"))).get("/vocabularies")
+    assert r.status_code == 200 and r.json()["priority_areas"]["border_management"] == "Border management"
+
+
 def test_no_index_answers_503_with_how_to_fix_it(tmp_path):
     client = TestClient(create_app(Settings(index_dir=tmp_path / "empty")))
     for path in ("/health", "/search?q=visa", "/documents"):
@@ -303,6 +321,7 @@ def test_read_token_guards_read_endpoints_when_set(indexed_corpus, searcher):
     client = TestClient(create_app(settings, searcher=searcher))
     assert client.get("/search", params={"q": "visa"}).status_code == 401
     assert client.get("/search", params={"q": "visa"}, headers=auth("reader")).status_code == 200
+    assert client.get("/vocabularies").status_code == 401
     assert client.get("/").status_code == 200  # the UI page itself holds no data
 
 
