@@ -126,15 +126,12 @@ def delete_documents(doc_ids: list[str], settings: Settings) -> dict:
     :returns: a dict shaped like ``IngestReport.to_dict()`` (counts, ``deleted``, ``generation``) plus ``removed_files``.
     :raises NotFoundError: an id the index does not hold (nothing is deleted then).
     """
-    from ingest.pipeline import resolve_stored_path
-
     started = time.perf_counter()
     if not doc_ids:
         raise ValueError("doc_ids must not be empty")
     for d in doc_ids:
         check_doc_id(d)
     index_dir = IndexDir(settings.index_dir)
-    removed_files: list[str] = []
     with index_dir.lock():
         current = open_current(settings.index_dir)
         try:
@@ -146,22 +143,10 @@ def delete_documents(doc_ids: list[str], settings: Settings) -> dict:
         if missing:
             raise NotFoundError(f"no document {missing[0]!r} in the index")
         keep = [d for d in entries if d not in set(doc_ids)]
-        artifacts = []
-        for d in keep:
-            key = entries[d].get("artifact")
-            if not key or not (index_dir.docs / key).is_dir():
-                raise IndexUnavailableError(
-                    f"the artifact of {d!r} is missing from {index_dir.docs}: re-ingest its file ({entries[d]['path']})"
-                )
-            artifacts.append(DocArtifact.load(index_dir.docs / key))
+        artifacts = [_indexed_artifact(index_dir, d, entries[d]) for d in keep]
         generation = write_generation(index_dir, artifacts, manifest["model"])
         index_dir.collect_garbage({a.key for a in artifacts})
-        uploads = uploads_dir(settings).resolve()
-        for d in doc_ids:
-            stored = resolve_stored_path(entries[d]["path"])
-            if stored.parent == uploads and stored.is_file():
-                stored.unlink()
-                removed_files.append(str(stored))
+        removed_files = _remove_uploaded_files([entries[d]["path"] for d in doc_ids], settings)
         if settings.backend == "opensearch":  # the mirror follows the live generation, as after an ingest
             from ingest.opensearch_store import sync_generation
 
@@ -183,6 +168,29 @@ def delete_documents(doc_ids: list[str], settings: Settings) -> dict:
         "generation": generation,
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _indexed_artifact(index_dir: IndexDir, doc_id: str, entry: dict) -> DocArtifact:
+    key = entry.get("artifact")
+    if not key or not (index_dir.docs / key).is_dir():
+        raise IndexUnavailableError(
+            f"the artifact of {doc_id!r} is missing from {index_dir.docs}: re-ingest its file ({entry['path']})"
+        )
+    return DocArtifact.load(index_dir.docs / key)
+
+
+def _remove_uploaded_files(stored_paths: list[str], settings: Settings) -> list[str]:
+    """Delete the files among ``stored_paths`` that live in the uploads directory; returns those deleted."""
+    from ingest.pipeline import resolve_stored_path
+
+    uploads = uploads_dir(settings).resolve()
+    removed = []
+    for path in stored_paths:
+        stored = resolve_stored_path(path)
+        if stored.parent == uploads and stored.is_file():
+            stored.unlink()
+            removed.append(str(stored))
+    return removed
 
 
 def ingest_error_for(path: Path, failures: list) -> IngestError:

@@ -33,6 +33,11 @@ from ingest.errors import (
 )
 from ingest.settings import Settings
 
+# The version of what the loaders make of a file. Bump it with any change to their output (pages, OCR pages,
+# marginal notes): it is part of the ingest fingerprint, so every document is read again (and re-embedded).
+# tests/test_ingest.py's corpus digest fails until it is bumped.
+LOADER_VERSION = 1
+
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".md", ".markdown", ".txt", ".text")
 
 _FORMATS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text"}
@@ -124,6 +129,27 @@ def _load_text(path: Path, fmt: str) -> LoadedDocument:
 
 
 def _load_pdf(path: Path, settings: Settings) -> LoadedDocument:
+    reader = _open_pdf(path)
+    pages, fragments, needs_ocr = _text_layer(path, reader)
+    notes = _margin_notes(pages, fragments)
+    if needs_ocr:
+        # one tesseract process per core, each on one thread: its OpenMP threads doubled the CPU of a page
+        # for the same wall time here, while separate pages share nothing
+        with ThreadPoolExecutor(max_workers=min(len(needs_ocr), os.cpu_count() or 1)) as pool:
+            texts = pool.map(lambda number: _ocr_page(path, number, settings), needs_ocr)
+            for number, text in zip(needs_ocr, texts):
+                pages[number - 1] = text
+    ocr_set = set(needs_ocr)
+    pages = [_clean_ocr(p) if i + 1 in ocr_set else p for i, p in enumerate(pages)]
+    pages = drop_furniture(pages)
+    pages = [_dehyphenate(p) for p in pages]
+    if not any(any(ch.isalnum() for ch in p) for p in pages):
+        raise EmptyDocumentError(path, "no text could be extracted, even with OCR")
+    return LoadedDocument(path=path, format="pdf", pages=pages, paged=True, ocr_pages=needs_ocr, margin_notes=notes)
+
+
+def _open_pdf(path: Path):
+    """A pypdf reader over a complete, readable PDF with at least one page; else the error that says why not."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
@@ -154,10 +180,14 @@ def _load_pdf(path: Path, settings: Settings) -> LoadedDocument:
         raise CorruptFileError(path, f"pypdf cannot read the PDF: {exc}") from exc
     if n_pages == 0:
         raise EmptyDocumentError(path, "the PDF has no pages")
+    return reader
 
+
+def _text_layer(path: Path, reader) -> tuple[list[str], list[list[tuple[float, float, float, str]]], list[int]]:
+    """Each page's text layer, its text fragments as (font size, x, y, text), and the numbers of the pages
+    without a text layer but with images (to OCR)."""
     pages: list[str] = []
-    fragments: list[list[tuple[float, float, float, str]]] = []  # per page: (font size, x, y, text)
-    sizes: Counter[float] = Counter()
+    fragments: list[list[tuple[float, float, float, str]]] = []
     needs_ocr: list[int] = []
     for number, page in enumerate(reader.pages, start=1):
         frags: list[tuple[float, float, float, str]] = []
@@ -173,34 +203,27 @@ def _load_pdf(path: Path, settings: Settings) -> LoadedDocument:
             text = page.extract_text(visitor_text=visit) or ""
         except Exception as exc:  # pypdf raises many types on damaged content streams
             raise CorruptFileError(path, f"pypdf cannot extract text from page {number}: {exc}") from exc
-        for size, _x, _y, t in frags:
-            sizes[size] += len(t.strip())
         pages.append(text.replace("\r\n", "\n").replace("\r", "\n"))
         fragments.append(frags)
         if sum(ch.isalnum() for ch in text) < _MIN_TEXT_LAYER_CHARS and _has_images(page):
             needs_ocr.append(number)
+    return pages, fragments, needs_ocr
 
+
+def _margin_notes(pages: list[str], fragments: list[list[tuple[float, float, float, str]]]) -> list[MarginNote]:
+    """Take the marginal notes out of ``pages`` (in place), judged against the body's font size (the size that
+    carries the most characters), and return them."""
+    sizes: Counter[float] = Counter()
+    for frags in fragments:
+        for size, _x, _y, t in frags:
+            sizes[size] += len(t.strip())
     body_size = sizes.most_common(1)[0][0] if sizes else 0.0
     notes: list[MarginNote] = []
     if body_size:
         for index, frags in enumerate(fragments):
             pages[index], page_notes = _take_margin_notes(pages[index], frags, body_size, index + 1)
             notes.extend(page_notes)
-
-    if needs_ocr:
-        # one tesseract process per core, each on one thread: its OpenMP threads doubled the CPU of a page
-        # for the same wall time here, while separate pages share nothing
-        with ThreadPoolExecutor(max_workers=min(len(needs_ocr), os.cpu_count() or 1)) as pool:
-            texts = pool.map(lambda number: _ocr_page(path, number, settings), needs_ocr)
-            for number, text in zip(needs_ocr, texts):
-                pages[number - 1] = text
-    ocr_set = set(needs_ocr)
-    pages = [_clean_ocr(p) if i + 1 in ocr_set else p for i, p in enumerate(pages)]
-    pages = drop_furniture(pages)
-    pages = [_dehyphenate(p) for p in pages]
-    if not any(any(ch.isalnum() for ch in p) for p in pages):
-        raise EmptyDocumentError(path, "no text could be extracted, even with OCR")
-    return LoadedDocument(path=path, format="pdf", pages=pages, paged=True, ocr_pages=needs_ocr, margin_notes=notes)
+    return notes
 
 
 def _has_images(page) -> bool:  # noqa: ANN001 - pypdf PageObject

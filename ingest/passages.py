@@ -15,6 +15,11 @@ from tokenizers import Tokenizer
 
 from ingest.schema import Passage, Section
 
+# The version of the passage cutter's output. Bump it with any change to how sections become passages: it is
+# part of both ingest fingerprints, so passages are cut and embedded again. tests/test_ingest.py's corpus digest
+# fails until it is bumped.
+PASSAGE_VERSION = 1
+
 # Special tokens the model adds around every input ([CLS] ... [SEP]).
 _SPECIAL_TOKENS = 2
 # The heading context may take at most this many tokens; the rest of the budget is body text.

@@ -15,15 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from haystack import component
-
 from ingest.embedder import Embedder
 from ingest.errors import IndexUnavailableError, IngestError, KBError, ManifestError
 from ingest.manifest import MANIFEST_NAME, find_manifest, load_manifest
-from ingest.passages import load_tokenizer, split_passages
-from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section, slugify
+from ingest.processing import DocumentProcessor, ProcessedDocument
+from ingest.schema import SCHEMA_VERSION, DocumentMeta, slugify
 from ingest.settings import PROJECT_ROOT, Settings
-from ingest.stores import DocArtifact, IndexDir, artifact_key, built_with_other_code, write_generation
+from ingest.stores import DocArtifact, Generation, IndexDir, artifact_key, built_with_other_code, open_current, write_generation
 
 # Files in a corpus directory that describe documents rather than being documents.
 NON_DOCUMENT_FILES = {MANIFEST_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gitkeep"}
@@ -32,7 +30,6 @@ NON_DOCUMENT_FILES = {MANIFEST_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gi
 # cores: 8.9-9.3 s one at a time, 7.2-7.4 s two at a time, which is both cores busy (load + split cost ~14 s of
 # CPU); ingest end to end 39.2-39.4 -> 39.9-41.1 passages/s in fp32.
 DOCUMENT_WORKERS = 2
-_FINGERPRINT_MODULES = ("schema.py", "loaders.py", "sections.py", "metadata.py", "passages.py")
 
 
 @dataclass
@@ -72,24 +69,35 @@ class IngestReport:
         return d
 
 
+def stage_versions() -> dict[str, int]:
+    """The version of each stage that shapes a document's artifact; each module bumps its own when its output
+    changes (tests/test_ingest.py's corpus digest fails until it does)."""
+    from ingest.loaders import LOADER_VERSION
+    from ingest.metadata import METADATA_VERSION
+    from ingest.passages import PASSAGE_VERSION
+    from ingest.sections import SPLITTER_VERSION
+
+    return {"schema": SCHEMA_VERSION, "loader": LOADER_VERSION, "splitter": SPLITTER_VERSION,
+            "metadata": METADATA_VERSION, "passages": PASSAGE_VERSION}
+
+
 def pipeline_fingerprint(settings: Settings, model_info: dict) -> str:
-    """Changes whenever something that shapes a document's artifact changes: code, model, passage budget."""
-    return _code_fingerprint(settings, model_info, _FINGERPRINT_MODULES)
+    """Changes whenever something that shapes a document's artifact changes: a stage's version, the model, the
+    passage budget."""
+    return _fingerprint(settings, model_info, stage_versions())
 
 
 def passage_fingerprint(settings: Settings, model_info: dict) -> str:
     """Changes whenever something that shapes given sections' passages and vectors changes: the schema, the
-    passage splitter, the model and the passage budget (not the loaders, splitter or metadata, which eval
+    passage cutter, the model and the passage budget (not the loaders, splitter or metadata, which eval
     corpora given as sections never go through)."""
-    return _code_fingerprint(settings, model_info, ("schema.py", "passages.py"))
+    versions = stage_versions()
+    return _fingerprint(settings, model_info, {k: versions[k] for k in ("schema", "passages")})
 
 
-def _code_fingerprint(settings: Settings, model_info: dict, modules: tuple[str, ...]) -> str:
-    h = hashlib.sha256(f"{SCHEMA_VERSION}|{sorted(model_info.items())}|{settings.max_passage_tokens}".encode())
-    here = Path(__file__).parent
-    for name in modules:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]
+def _fingerprint(settings: Settings, model_info: dict, versions: dict[str, int]) -> str:
+    key = f"{sorted(versions.items())}|{sorted(model_info.items())}|{settings.max_passage_tokens}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def file_sha256(path: Path) -> str:
@@ -132,36 +140,6 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileFailure]]:
     return [f for f in files if not (f in seen or seen.add(f))], missing
 
 
-@component
-class DocumentProcessor:
-    """Load a file, split it into sections, tag members and priority areas, and cut passages."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @component.output_types(meta=DocumentMeta, sections=list[Section], passages=list[Passage], timings=dict)
-    def run(self, path: Path, meta: DocumentMeta | None = None) -> dict:
-        from ingest.loaders import load_file
-        from ingest.metadata import annotate_sections, infer_document_meta
-        from ingest.sections import split_sections
-
-        t0 = time.perf_counter()
-        loaded = load_file(path, self.settings)
-        t1 = time.perf_counter()
-        if meta is None:
-            meta = infer_document_meta(path, "\n".join(loaded.pages))
-        meta.pages = len(loaded.pages) if loaded.paged else None
-        meta.ocr_pages = len(loaded.ocr_pages)
-        sections = split_sections(meta, loaded)
-        if not sections:
-            raise IngestError(path, "no sections could be made from the extracted text")
-        annotate_sections(meta, sections)
-        tokenizer = load_tokenizer(str(self.settings.resolved_model_path()))
-        passages = [p for s in sections for p in split_passages(s, tokenizer, self.settings.max_passage_tokens)]
-        t2 = time.perf_counter()
-        return {"meta": meta, "sections": sections, "passages": passages, "timings": {"load": t1 - t0, "split": t2 - t1}}
-
-
 def ingest(
     paths: list[Path] | None,
     settings: Settings,
@@ -182,169 +160,237 @@ def ingest(
     index_dir = IndexDir(settings.index_dir)
     index_dir.ensure()
     with index_dir.lock():
-        _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, metas or {})
+        _ingest_locked(paths, settings, index_dir, report, embedder or Embedder(settings), on_progress, metas or {})
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
 def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, metas) -> None:
-    from ingest.stores import open_current
-
-    files, missing = collect_files(paths)
-    report.failed.extend(missing)
-    embedder = embedder or Embedder(settings)
-    model_info = embedder.info()
-    fingerprint = pipeline_fingerprint(settings, model_info)
-
-    current = None
-    current_docs: dict[str, dict] = {}
-    if index_dir.current_name():
-        try:
-            current = open_current(settings.index_dir)
-            current_docs = current.manifest["documents"]
-        except KBError:
-            current = None  # a damaged index is rebuilt from the files and the artifact cache
-
-    manifests: dict[Path, dict[Path, DocumentMeta]] = {}
-    artifacts: dict[str, DocArtifact] = {}
-    seen_ids: dict[str, Path] = {}
-    todo: list[tuple[Path, DocumentMeta | None, str, str]] = []  # path, meta, sha, doc_id
-
-    # 1. Decide, per file, whether it is new, changed or unchanged.
-    for path in files:
-        try:
-            if path.stat().st_size > settings.max_file_bytes:
-                from ingest.errors import FileTooLargeError
-
-                raise FileTooLargeError(path, f"{path.stat().st_size} bytes > limit {settings.max_file_bytes} (KB_MAX_FILE_BYTES)")
-            meta = metas.get(path)
-            if meta is None:
-                mf = find_manifest(path)
-                if mf is not None:
-                    if mf not in manifests:
-                        manifests[mf] = load_manifest(mf)
-                    meta = manifests[mf].get(path)
-            if meta is not None:
-                meta = DocumentMeta.from_dict(meta.to_dict())  # never mutate the caller's copy
-            doc_id = meta.doc_id if meta else slugify(path.stem, max_len=80)
-            if doc_id in seen_ids and seen_ids[doc_id] != path:
-                doc_id = f"{doc_id}-{hashlib.sha1(str(path).encode()).hexdigest()[:6]}"
-                if meta:
-                    meta.doc_id = doc_id
-            seen_ids[doc_id] = path
-            sha = file_sha256(path)
-            key = f"{doc_id}-{artifact_key(sha, fingerprint)}"
-            cached = index_dir.docs / key
-            if doc_id in current_docs and current_docs[doc_id]["sha256"] == sha and cached.is_dir() and meta_matches(cached, meta):
-                report.unchanged.append(doc_id)
-                artifacts[doc_id] = None  # loaded lazily below, only if a new generation is needed
-            else:
-                todo.append((path, meta, sha, doc_id))
-        except ManifestError as exc:
-            report.failed.append(FileFailure(str(path), str(exc), type(exc).__name__))
-            seen_ids.setdefault(f"__failed__{path}", path)
-        except (IngestError, OSError) as exc:
-            report.failed.append(FileFailure(str(path), str(exc) if isinstance(exc, IngestError) else f"{path}: {exc}", type(exc).__name__))
-
-    # Documents that vanished from a directory being ingested are deleted; others are kept as they are.
-    dirs = [p.resolve() for p in paths if p.is_dir()]
-    failed_paths = {Path(f.path).resolve() for f in report.failed}
-    seen_paths = set(files)
-    queued = {t[3] for t in todo}
-    for doc_id, info in current_docs.items():
-        if doc_id in artifacts or doc_id in queued:
-            continue
-        stored = resolve_stored_path(info["path"])
-        under_ingested_dir = any(stored == d or d in stored.parents for d in dirs)
-        if under_ingested_dir and stored not in seen_paths and stored not in failed_paths:
-            report.deleted.append(doc_id)
-        else:
-            artifacts[doc_id] = None  # keep: not part of this run, or failed this time
-
-    # 2. Process new and changed files, DOCUMENT_WORKERS at a time (see there); the model loads meanwhile.
-    if todo:
-        threading.Thread(target=_warm_up_quietly, args=(embedder,), name="kb-model-load", daemon=True).start()
-    pending: list[tuple[DocumentMeta, list[Section], list[Passage], str]] = []
-    processor = DocumentProcessor(settings)
-    t0 = time.perf_counter()
-    pool = ThreadPoolExecutor(max_workers=DOCUMENT_WORKERS, thread_name_prefix="kb-document")
+    """The four stages, under the index lock: plan, process, embed, publish."""
+    plan = plan_ingest(paths, settings, index_dir, report, embedder.info(), metas)
     try:
-        # The largest files start first (a scanned PDF's OCR is the long pole); results are taken in file order.
-        futures = {j: pool.submit(processor.run, path=todo[j][0], meta=todo[j][1])
-                   for j in sorted(range(len(todo)), key=lambda j: -_size(todo[j][0]))}
-        for i, (path, meta, sha, doc_id) in enumerate(todo):
-            if on_progress:
-                on_progress("load", i, len(todo))
-            try:
-                out = futures[i].result()
-            except IngestError as exc:
-                report.failed.append(FileFailure(str(path), str(exc), type(exc).__name__))
-                if doc_id in current_docs:
-                    artifacts[doc_id] = None  # keep the version already indexed
-                continue
-            except Exception as exc:  # a bug or a library failure on one file must not sink the run
-                report.failed.append(FileFailure(str(path), f"{path}: unexpected {type(exc).__name__}: {exc}", type(exc).__name__))
-                if doc_id in current_docs:
-                    artifacts[doc_id] = None
-                continue
-            report.stage_seconds["load"] += out["timings"]["load"]
-            report.stage_seconds["split"] += out["timings"]["split"]
-            m: DocumentMeta = out["meta"]
-            m.doc_id = doc_id
-            m.sha256 = sha
-            m.path = display_path(path)
-            if m.inferred_fields:
-                report.inferred[doc_id] = list(m.inferred_fields)
-            report.pages_ocr += m.ocr_pages
-            pending.append((m, out["sections"], out["passages"], sha))
-            (report.updated if doc_id in current_docs else report.added).append(doc_id)
+        processed = process_documents(plan, settings, report, embedder, on_progress)
+        embed_documents(processed, plan, index_dir, report, embedder, on_progress)
+        publish(plan, index_dir, report)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # interrupted: documents not started are not read
-    report.stage_seconds["documents"] = time.perf_counter() - t0
-    if on_progress and todo:
-        on_progress("load", len(todo), len(todo))
-
-    # 3. Embed all new passages in one pass (the model batches by length across documents).
-    texts = [p.search_text for _, _, ps, _ in pending for p in ps]
-    t0 = time.perf_counter()
-    vectors = embed_passages(embedder, texts, on_progress)
-    report.stage_seconds["embed"] = time.perf_counter() - t0
-    report.passages_embedded = len(texts)
-    offset = 0
-    for meta, sections, passages, sha in pending:
-        art = DocArtifact(meta, sections, passages, vectors[offset : offset + len(passages)])
-        offset += len(passages)
-        art.save(index_dir.docs / f"{meta.doc_id}-{artifact_key(sha, fingerprint)}")
-        artifacts[meta.doc_id] = art
-
-    # 4. A new generation only when something changed (or the index settings did).
-    t0 = time.perf_counter()
-    index_settings_changed = current is None or current.manifest.get("model") != model_info or built_with_other_code(current.manifest)
-    if pending or report.deleted or index_settings_changed:
-        for doc_id in list(artifacts):
-            if artifacts[doc_id] is None:
-                artifacts[doc_id] = _load_kept(index_dir, doc_id, current_docs[doc_id], fingerprint)
-        live = list(artifacts.values())
-        report.generation = write_generation(index_dir, live, model_info)
-        index_dir.collect_garbage({a.key for a in live})
-    else:
-        report.generation = current.name if current else None
-    report.stage_seconds["write"] = time.perf_counter() - t0
-    report.stage_seconds = {k: round(v, 3) for k, v in report.stage_seconds.items()}
-
+        if plan.current is not None:
+            plan.current.close()
     final = open_current(settings.index_dir)
-    report.documents = final.manifest["counts"]["documents"]
-    report.sections = final.manifest["counts"]["sections"]
-    report.passages = final.manifest["counts"]["passages"]
+    counts = final.manifest["counts"]
+    report.documents, report.sections, report.passages = counts["documents"], counts["sections"], counts["passages"]
     final.close()
-    if current is not None:
-        current.close()
     if settings.backend == "opensearch":  # mirror the live generation; the local index stays the source of truth
         from ingest.opensearch_store import sync_generation
 
         t0 = time.perf_counter()
         sync_generation(settings)
         report.stage_seconds["opensearch"] = round(time.perf_counter() - t0, 3)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 1. Plan: which files are new, changed or unchanged, and which indexed documents are kept or deleted
+
+
+@dataclass
+class Job:
+    """A new or changed file to process."""
+
+    path: Path
+    meta: DocumentMeta | None
+    sha: str
+    doc_id: str
+
+
+@dataclass
+class IngestPlan:
+    """What an ingest run does: the files to process, the documents kept as they are, and under which pipeline."""
+
+    fingerprint: str
+    model_info: dict
+    current: Generation | None  # the live generation, if it opens
+    current_docs: dict[str, dict]  # its manifest's documents
+    todo: list[Job] = field(default_factory=list)
+    # doc_id -> artifact in the next generation; None: kept as indexed, loaded only if a generation is written
+    artifacts: dict[str, DocArtifact | None] = field(default_factory=dict)
+
+    def keep(self, doc_id: str) -> None:
+        """Keep the indexed version of a document (when it is indexed at all)."""
+        if doc_id in self.current_docs:
+            self.artifacts[doc_id] = None
+
+
+def plan_ingest(paths: list[Path], settings: Settings, index_dir: IndexDir, report: IngestReport,
+                model_info: dict, metas: dict[Path, DocumentMeta]) -> IngestPlan:
+    """Decide, per file, whether it is new, changed or unchanged; and which indexed documents vanished from a
+    directory being ingested (deleted) or are not part of this run (kept). Files that fail are reported."""
+    files, missing = collect_files(paths)
+    report.failed.extend(missing)
+    current = None
+    if index_dir.current_name():
+        try:
+            current = open_current(settings.index_dir)
+        except KBError:
+            current = None  # a damaged index is rebuilt from the files and the artifact cache
+    plan = IngestPlan(pipeline_fingerprint(settings, model_info), model_info, current,
+                      current.manifest["documents"] if current else {})
+    manifests: dict[Path, dict[Path, DocumentMeta]] = {}
+    seen_ids: dict[str, Path] = {}
+    for path in files:
+        try:
+            _plan_file(path, settings, index_dir, plan, report, _meta_for(path, metas, manifests), seen_ids)
+        except ManifestError as exc:
+            report.failed.append(FileFailure(str(path), str(exc), type(exc).__name__))
+            seen_ids.setdefault(f"__failed__{path}", path)
+        except (IngestError, OSError) as exc:
+            report.failed.append(FileFailure(str(path), str(exc) if isinstance(exc, IngestError) else f"{path}: {exc}", type(exc).__name__))
+    _plan_deletions(paths, files, plan, report)
+    return plan
+
+
+def _meta_for(path: Path, metas: dict[Path, DocumentMeta], manifests: dict[Path, dict[Path, DocumentMeta]]) -> DocumentMeta | None:
+    """The caller's metadata for the file, else its manifest row (each manifest read once), as a copy."""
+    meta = metas.get(path)
+    if meta is None:
+        mf = find_manifest(path)
+        if mf is not None:
+            if mf not in manifests:
+                manifests[mf] = load_manifest(mf)
+            meta = manifests[mf].get(path)
+    return DocumentMeta.from_dict(meta.to_dict()) if meta is not None else None  # never mutate the caller's copy
+
+
+def _plan_file(path: Path, settings: Settings, index_dir: IndexDir, plan: IngestPlan, report: IngestReport,
+               meta: DocumentMeta | None, seen_ids: dict[str, Path]) -> None:
+    if path.stat().st_size > settings.max_file_bytes:
+        from ingest.errors import FileTooLargeError
+
+        raise FileTooLargeError(path, f"{path.stat().st_size} bytes > limit {settings.max_file_bytes} (KB_MAX_FILE_BYTES)")
+    doc_id = meta.doc_id if meta else slugify(path.stem, max_len=80)
+    if doc_id in seen_ids and seen_ids[doc_id] != path:
+        doc_id = f"{doc_id}-{hashlib.sha1(str(path).encode()).hexdigest()[:6]}"
+        if meta:
+            meta.doc_id = doc_id
+    seen_ids[doc_id] = path
+    sha = file_sha256(path)
+    cached = index_dir.docs / f"{doc_id}-{artifact_key(sha, plan.fingerprint)}"
+    indexed = plan.current_docs.get(doc_id)
+    if indexed is not None and indexed["sha256"] == sha and cached.is_dir() and meta_matches(cached, meta):
+        report.unchanged.append(doc_id)
+        plan.artifacts[doc_id] = None  # loaded lazily, only if a new generation is needed
+    else:
+        plan.todo.append(Job(path, meta, sha, doc_id))
+
+
+def _plan_deletions(paths: list[Path], files: list[Path], plan: IngestPlan, report: IngestReport) -> None:
+    """Documents that vanished from a directory being ingested are deleted; others are kept as they are."""
+    dirs = [p.resolve() for p in paths if p.is_dir()]
+    failed_paths = {Path(f.path).resolve() for f in report.failed}
+    seen_paths = set(files)
+    queued = {job.doc_id for job in plan.todo}
+    for doc_id, info in plan.current_docs.items():
+        if doc_id in plan.artifacts or doc_id in queued:
+            continue
+        stored = resolve_stored_path(info["path"])
+        under_ingested_dir = any(stored == d or d in stored.parents for d in dirs)
+        if under_ingested_dir and stored not in seen_paths and stored not in failed_paths:
+            report.deleted.append(doc_id)
+        else:
+            plan.artifacts[doc_id] = None  # keep: not part of this run, or failed this time
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 2. Process: load and split the new and changed files, DOCUMENT_WORKERS at a time
+
+
+def process_documents(plan: IngestPlan, settings: Settings, report: IngestReport, embedder: Embedder,
+                      on_progress) -> list[tuple[ProcessedDocument, str]]:
+    """Process ``plan.todo`` (the model loads meanwhile); returns each processed document with its file's hash,
+    in file order. A file that fails is reported and keeps what the index already had for it."""
+    todo = plan.todo
+    if todo:
+        threading.Thread(target=_warm_up_quietly, args=(embedder,), name="kb-model-load", daemon=True).start()
+    done: list[tuple[ProcessedDocument, str]] = []
+    processor = DocumentProcessor(settings)
+    t0 = time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=DOCUMENT_WORKERS, thread_name_prefix="kb-document")
+    try:
+        # The largest files start first (a scanned PDF's OCR is the long pole); results are taken in file order.
+        futures = {j: pool.submit(processor.process, todo[j].path, todo[j].meta)
+                   for j in sorted(range(len(todo)), key=lambda j: -_size(todo[j].path))}
+        for i, job in enumerate(todo):
+            if on_progress:
+                on_progress("load", i, len(todo))
+            doc = _result_or_failure(futures[i], job, plan, report)
+            if doc is not None:
+                _record_processed(doc, job, plan, report)
+                done.append((doc, job.sha))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # interrupted: documents not started are not read
+    report.stage_seconds["documents"] = time.perf_counter() - t0
+    if on_progress and todo:
+        on_progress("load", len(todo), len(todo))
+    return done
+
+
+def _result_or_failure(future, job: Job, plan: IngestPlan, report: IngestReport) -> ProcessedDocument | None:
+    try:
+        return future.result()
+    except IngestError as exc:
+        report.failed.append(FileFailure(str(job.path), str(exc), type(exc).__name__))
+    except Exception as exc:  # a bug or a library failure on one file must not sink the run
+        report.failed.append(FileFailure(str(job.path), f"{job.path}: unexpected {type(exc).__name__}: {exc}", type(exc).__name__))
+    plan.keep(job.doc_id)  # the version already indexed stays
+    return None
+
+
+def _record_processed(doc: ProcessedDocument, job: Job, plan: IngestPlan, report: IngestReport) -> None:
+    report.stage_seconds["load"] += doc.load_seconds
+    report.stage_seconds["split"] += doc.split_seconds
+    m = doc.meta
+    m.doc_id, m.sha256, m.path = job.doc_id, job.sha, display_path(job.path)
+    if m.inferred_fields:
+        report.inferred[job.doc_id] = list(m.inferred_fields)
+    report.pages_ocr += m.ocr_pages
+    (report.updated if job.doc_id in plan.current_docs else report.added).append(job.doc_id)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 3. Embed: all new passages in one pass (the model batches by length across documents); save the artifacts
+
+
+def embed_documents(processed: list[tuple[ProcessedDocument, str]], plan: IngestPlan, index_dir: IndexDir,
+                    report: IngestReport, embedder: Embedder, on_progress) -> None:
+    texts = [p.search_text for doc, _ in processed for p in doc.passages]
+    t0 = time.perf_counter()
+    vectors = embed_passages(embedder, texts, on_progress)
+    report.stage_seconds["embed"] = time.perf_counter() - t0
+    report.passages_embedded = len(texts)
+    offset = 0
+    for doc, sha in processed:
+        art = DocArtifact(doc.meta, doc.sections, doc.passages, vectors[offset : offset + len(doc.passages)])
+        offset += len(doc.passages)
+        art.save(index_dir.docs / f"{doc.meta.doc_id}-{artifact_key(sha, plan.fingerprint)}")
+        plan.artifacts[doc.meta.doc_id] = art
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 4. Publish: a new generation only when something changed (or the index settings did); then collect garbage
+
+
+def publish(plan: IngestPlan, index_dir: IndexDir, report: IngestReport) -> None:
+    t0 = time.perf_counter()
+    current = plan.current
+    changed = any(a is not None for a in plan.artifacts.values()) or report.deleted
+    settings_changed = current is None or current.manifest.get("model") != plan.model_info or built_with_other_code(current.manifest)
+    if changed or settings_changed:
+        live = [a if a is not None else _load_kept(index_dir, doc_id, plan.current_docs[doc_id], plan.fingerprint)
+                for doc_id, a in plan.artifacts.items()]
+        report.generation = write_generation(index_dir, live, plan.model_info)
+        index_dir.collect_garbage({a.key for a in live})
+    else:
+        report.generation = current.name if current else None
+    report.stage_seconds["write"] = time.perf_counter() - t0
+    report.stage_seconds = {k: round(v, 3) for k, v in report.stage_seconds.items()}
 
 
 def meta_matches(cached_dir: Path, meta: DocumentMeta | None) -> bool:

@@ -1,6 +1,9 @@
 """Settings for ingest, search and the API: one class, read from KB_* environment variables.
 
-Nothing else in the project reads ``os.environ``; code receives a ``Settings`` object.
+Code receives a ``Settings`` object rather than reading ``KB_*`` variables itself. The environment is otherwise
+touched only at process edges: ``kb serve`` hands each worker process its query threads and socket through it
+(``search_api.cli``, ``search_api.balance``), the embedder switches the Hugging Face libraries offline, and OCR
+runs tesseract with one thread.
 """
 
 from __future__ import annotations

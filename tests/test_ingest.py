@@ -274,3 +274,109 @@ def test_a_model_of_another_width_gives_vectors_of_its_width(tmp_path, corpus_sl
     gen = open_current(settings.index_dir)
     assert gen.vectors.shape == (report.passages, 48) and gen.manifest["model"]["dim"] == 48
     gen.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The ingest fingerprint names each stage's version; a digest of each stage's output over the bundled corpus
+# checks that a change of output comes with a bump.
+
+DIGESTS = Path(__file__).parent / "data" / "splitting_digest.json"
+STAGE_CONSTANTS = {
+    "loader": "LOADER_VERSION in ingest/loaders.py",
+    "splitter": "SPLITTER_VERSION in ingest/sections",
+    "metadata": "METADATA_VERSION in ingest/metadata",
+    "passages": "PASSAGE_VERSION in ingest/passages.py",
+}
+
+
+def _corpus_stage_digests() -> dict[str, str]:
+    """sha256 of each stage's output over every bundled corpus file, with its manifest metadata, as ingest runs
+    them: what the loader reads, the sections split (before annotation), the metadata and the sections' members
+    and areas, the passages."""
+    import hashlib
+
+    from ingest.manifest import find_manifest, load_manifest
+    from ingest.pipeline import collect_files
+    from ingest.processing import DocumentProcessor
+
+    processor = DocumentProcessor(Settings())
+    digests = {stage: hashlib.sha256() for stage in STAGE_CONSTANTS}
+
+    def add(stage: str, value) -> None:
+        digests[stage].update(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode())
+
+    files, missing = collect_files([PROJECT_ROOT / "corpus"])
+    assert files and not missing
+    manifests = {}
+    for path in files:
+        mf = find_manifest(path)
+        if mf not in manifests:
+            manifests[mf] = load_manifest(mf)
+        loaded = processor.load(path)
+        add("loader", [path.name, loaded.format, loaded.pages, loaded.paged, loaded.ocr_pages,
+                       [vars(n) for n in loaded.margin_notes]])
+        meta = processor.describe(path, loaded, manifests[mf].get(path))
+        sections = processor.split(path, meta, loaded)
+        add("splitter", [s.to_dict() for s in sections])
+        processor.annotate(meta, sections)
+        add("metadata", [meta.to_dict(), [(s.members, [vars(t) for t in s.priority_areas]) for s in sections]])
+        add("passages", [p.to_dict() for p in processor.cut_passages(sections)])
+    return {stage: h.hexdigest()[:32] for stage, h in digests.items()}
+
+
+def digest_problem(recorded: dict, versions: str, current: dict[str, str]) -> str | None:
+    """Why the corpus digests do not match what is recorded for these versions, or None when they do."""
+    how = f"then record the new digests: KB_UPDATE_GOLDEN=1 pytest tests/test_ingest.py -k corpus_digest ({DIGESTS.name})"
+    if versions not in recorded:
+        return f"no corpus digest recorded for stage versions {versions}: {how}"
+    changed = [stage for stage, d in current.items() if recorded[versions].get(stage) != d]
+    if not changed:
+        return None
+    bump = "; ".join(STAGE_CONSTANTS[s] for s in changed)
+    return (f"the output of {', '.join(changed)} changed over the bundled corpus under the same versions ({versions}). "
+            f"Bump {bump} (the first stage listed is usually the cause: later stages read its output), so that ingest "
+            f"processes and embeds the documents again; a new pypdf or tesseract can change the loader's output too. "
+            f"{how}")
+
+
+def _versions_key() -> str:
+    from ingest.pipeline import stage_versions
+
+    return " ".join(f"{k}={v}" for k, v in stage_versions().items())
+
+
+def test_stage_output_over_the_corpus_changes_only_with_a_version_bump():
+    current, versions = _corpus_stage_digests(), _versions_key()
+    recorded = json.loads(DIGESTS.read_text("utf-8")) if DIGESTS.exists() else {}
+    if os.environ.get("KB_UPDATE_GOLDEN") == "1":
+        recorded[versions] = current
+        DIGESTS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", "utf-8")
+    problem = digest_problem(recorded, versions, current)
+    assert problem is None, problem
+
+
+def test_a_changed_stage_output_names_the_constant_to_bump():
+    recorded = {"schema=1 loader=1": {"loader": "a", "splitter": "b", "metadata": "c", "passages": "d"}}
+    assert digest_problem(recorded, "schema=1 loader=1", {"loader": "a", "splitter": "b", "metadata": "c", "passages": "d"}) is None
+    problem = digest_problem(recorded, "schema=1 loader=1", {"loader": "a", "splitter": "B", "metadata": "c", "passages": "D"})
+    assert "splitter, passages changed" in problem and "SPLITTER_VERSION" in problem and "PASSAGE_VERSION" in problem
+    assert "LOADER_VERSION" not in problem and "KB_UPDATE_GOLDEN=1" in problem
+    assert "no corpus digest recorded" in digest_problem(recorded, "schema=1 loader=2", {"loader": "a"})
+
+
+def test_the_fingerprint_follows_stage_versions_not_source_text(monkeypatch):
+    """A comment edit in a stage's module keeps every artifact; a version bump makes new ones."""
+    import ingest.passages
+    import ingest.sections
+    from ingest.pipeline import passage_fingerprint, pipeline_fingerprint
+
+    info = {"name": "m", "dim": 384, "dtype": "fp32", "max_tokens": 256}
+    settings = Settings()
+    before = pipeline_fingerprint(settings, info), passage_fingerprint(settings, info)
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read_bytes(self) + (b"\n# a comment\n" if self.suffix == ".py" else b""))
+    assert (pipeline_fingerprint(settings, info), passage_fingerprint(settings, info)) == before
+    monkeypatch.setattr(ingest.sections, "SPLITTER_VERSION", ingest.sections.SPLITTER_VERSION + 1)
+    assert pipeline_fingerprint(settings, info) != before[0] and passage_fingerprint(settings, info) == before[1]
+    monkeypatch.setattr(ingest.passages, "PASSAGE_VERSION", ingest.passages.PASSAGE_VERSION + 1)
+    assert passage_fingerprint(settings, info) != before[1]
