@@ -175,6 +175,65 @@ def test_compare_two_members(page, base_url, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "ui-compare-375.png"))
 
 
+def _in_view_and_focused(page, heading_id: str) -> None:
+    """The heading has the keyboard focus and lies within the viewport (not below the fold)."""
+    assert page.evaluate("document.activeElement.id") == heading_id
+    top, bottom, height = page.evaluate(
+        f"(() => {{ const r = document.getElementById({json.dumps(heading_id)}).getBoundingClientRect();"
+        " return [r.top, r.bottom, window.innerHeight]; })()")
+    assert 0 <= top and bottom <= height, (top, bottom, height)
+
+
+def test_compare_results_come_into_view_with_the_focus_on_their_heading(page, base_url, artifacts_dir):
+    """After "Compare" the matrix renders below the form: the page moves to it and focuses its heading."""
+    page.goto(base_url + "/?view=compare")
+    for member in ("Australia", "Indonesia", "Thailand"):
+        page.check(f"#c-member input[value='{member}']")  # waits for the member list
+    page.fill("#cq", "visas for victims of trafficking")
+    page.press("#cq", "Enter")  # a keyboard user submits from the question box
+    expect(page.locator("#compare-results-title")).to_be_focused()
+    assert page.locator("table.matrix tbody tr").count() == 3
+    _in_view_and_focused(page, "compare-results-title")
+    assert "visas for victims of trafficking" in page.locator("#compare-results-title").inner_text()
+    page.screenshot(path=str(artifacts_dir / "ui-compare-focus-1280.png"))
+    # a view opened from a link does not take the focus: only the user's own submission does
+    page.goto(page.url)
+    page.wait_for_selector("table.matrix tbody tr")
+    assert page.evaluate("document.activeElement.id") != "compare-results-title"
+
+
+def test_precedent_results_come_into_view_with_the_focus_on_their_heading(page, base_url, artifacts_dir):
+    page.goto(base_url + "/?view=precedents")
+    page.fill("#draft", "A person who recruits or harbours a child for the purpose of exploitation commits an offence.")
+    page.click("#prec-form button[type=submit]")
+    page.wait_for_selector("#prec-results .result")
+    expect(page.locator("#prec-results-title")).to_be_focused()
+    _in_view_and_focused(page, "prec-results-title")
+    assert page.locator("#prec-results .result h3.result-title").count() == page.locator("#prec-results .result").count()
+    page.screenshot(path=str(artifacts_dir / "ui-precedents-focus-1280.png"))
+
+
+def test_area_and_document_type_labels_come_from_the_api(page, base_url):
+    """The UI shows the labels of GET /vocabularies (the Python vocabularies), in their order; it has none of its own."""
+    import httpx
+
+    vocab = httpx.get(base_url + "/vocabularies").json()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(base_url + "/?q=trafficking+in+persons")
+    page.wait_for_selector("#results .result")
+    assert base_url + "/vocabularies" in asked
+    areas = page.locator("#f-area input").evaluate_all("boxes => boxes.map((b) => b.value)")
+    assert areas and areas == [a for a in vocab["priority_areas"] if a in areas]  # the vocabulary's order
+    assert page.locator("#f-area .opt-label").all_inner_texts() == [vocab["priority_areas"][a] for a in areas]
+    types = page.locator("#f-doc_type input").evaluate_all("boxes => boxes.map((b) => b.value)")
+    assert "work_plan" in types or "law" in types
+    assert page.locator("#f-doc_type .opt-label").all_inner_texts() == [vocab["doc_types"][t] for t in types]
+    first = page.locator("#results .result").first
+    doc_type = httpx.get(base_url + "/documents/" + first.get_attribute("data-section-id").split(":")[0]).json()["document"]["doc_type"]
+    assert first.locator(".meta").inner_text().startswith(vocab["doc_types"][doc_type])
+
+
 def test_precedent_search_and_json_export(page, base_url, artifacts_dir):
     page.goto(base_url + "/?view=precedents")
     page.fill(

@@ -2,25 +2,12 @@
 // Rule: text from the index is only ever put on the page as text nodes (textContent), never as HTML.
 "use strict";
 
-const AREAS = {
-  law_enforcement: "Law enforcement",
-  stakeholder_engagement: "Stakeholder engagement",
-  information_sharing: "Information sharing and public information campaigns",
-  border_management: "Border management",
-  irregular_migration: "Irregular migration and related transnational crime",
-  victim_protection: "Victim protection and migration management",
-  returns_reintegration: "Returns and reintegration",
-  coordination_support: "Coordination and support",
-};
-const DOC_TYPE_LABELS = {
-  law: "Law", protocol: "Protocol", strategy: "Strategy", declaration: "Declaration", statement: "Statement",
-  work_plan: "Work plan", policy_guide: "Policy guide", factsheet: "Factsheet", report: "Report", other: "Other",
-};
 const PAGE_SIZE = 10;
 const MAX_URL_DRAFT = 1500; // longer drafts stay out of the URL
 
 const $ = (id) => document.getElementById(id);
-const state = { search: null, precedents: null, globalFacets: null, members: [] };
+// Labels come from the API (GET /vocabularies), the one home of the vocabularies; ids show until they arrive.
+const state = { search: null, precedents: null, globalFacets: null, members: [], vocab: null, focusResults: false };
 
 // ---------------------------------------------------------------------------------------------------------
 // small DOM helpers
@@ -77,6 +64,14 @@ function pages(c) {
   return c.page_end && c.page_end !== c.page_start ? `pp. ${c.page_start}-${c.page_end}` : `p. ${c.page_start}`;
 }
 
+function areaLabel(id) {
+  return (state.vocab && state.vocab.priority_areas[id]) || id;
+}
+
+function docTypeLabel(id) {
+  return (state.vocab && state.vocab.doc_types[id]) || id;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // API
 
@@ -116,6 +111,17 @@ async function api(path, options = {}) {
 
 function showError(container, err) {
   clear(container).append(el("p", { class: "error", role: "alert", text: err.message || String(err) }));
+}
+
+/** Show a view's results heading; after the user asked for the results, bring it into view and focus it, so
+ * keyboard and screen-reader users land on what they asked for (the results render below the form). */
+function revealResults(heading, text) {
+  heading.textContent = text;
+  heading.hidden = false;
+  if (!state.focusResults) return;
+  state.focusResults = false;
+  heading.scrollIntoView({ block: "start" });
+  heading.focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -229,7 +235,7 @@ function explanation(e) {
 function resultItem(r, headingLevel = "h2") {
   const c = r.citation;
   const heading = [c.section_number, c.section_title].filter(Boolean).join(" ") || c.title;
-  const facts = [DOC_TYPE_LABELS[r.document.doc_type] || r.document.doc_type,
+  const facts = [docTypeLabel(r.document.doc_type),
     r.document.year ? (r.document.year_to && r.document.year_to !== r.document.year ? `${r.document.year}-${r.document.year_to}` : r.document.year) : null,
     r.members.length ? r.members.join(", ") : null].filter(Boolean).join(" · ");
   return el("li", { class: "result", dataset: { sectionId: r.section_id } },
@@ -270,11 +276,19 @@ function optionList(container, name, entries, selected, labeller) {
 
 function renderFacets(facets, params) {
   optionList($("f-member"), "member", Object.entries(facets.member || {}), params.getAll("member"));
-  const areas = Object.keys(AREAS).filter((a) => (facets.priority_area || {})[a]).map((a) => [a, facets.priority_area[a]]);
-  optionList($("f-area"), "area", areas, params.getAll("area"), (a) => AREAS[a] || a);
-  optionList($("f-doc_type"), "doc_type", Object.entries(facets.doc_type || {}), params.getAll("doc_type"), (t) => DOC_TYPE_LABELS[t] || t);
+  // areas in the vocabulary's order (the strategies' numbering), not by count
+  const counts = facets.priority_area || {};
+  const order = state.vocab ? Object.keys(state.vocab.priority_areas) : Object.keys(counts);
+  const areas = order.filter((a) => counts[a]).map((a) => [a, counts[a]]);
+  optionList($("f-area"), "area", areas, params.getAll("area"), areaLabel);
+  optionList($("f-doc_type"), "doc_type", Object.entries(facets.doc_type || {}), params.getAll("doc_type"), docTypeLabel);
   const years = Object.entries(facets.year || {});
   $("f-year").textContent = years.length ? `Sections by year: ${years.map(([y, n]) => `${y} (${n})`).join(", ")}` : "";
+}
+
+async function loadVocabularies() {
+  if (!state.vocab) state.vocab = await api("/vocabularies");
+  return state.vocab;
 }
 
 async function globalFacets() {
@@ -330,6 +344,7 @@ async function route() {
   const url = new URL(window.location.href);
   const params = url.searchParams;
   try {
+    await loadVocabularies();
     if (url.pathname.startsWith("/read/")) {
       showView("read");
       await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
@@ -343,6 +358,8 @@ async function route() {
   } catch (err) {
     const target = document.querySelector(".view:not([hidden]) .summary") || $("read-body");
     showError(target, err);
+  } finally {
+    state.focusResults = false;  // only the render a form submission started moves the focus
   }
 }
 
@@ -407,6 +424,7 @@ async function renderCompare(params) {
   if (params.get("per_member")) $("per_member").value = params.get("per_member");
   const out = clear($("compare-out"));
   clear($("compare-summary"));
+  $("compare-results-title").hidden = true;
   if (!params.get("q") || chosen.length < 2) return;
   $("compare-summary").append(el("p", { class: "loading", text: "Comparing…" }));
   const p = new URLSearchParams({ q: params.get("q"), per_member: $("per_member").value });
@@ -438,6 +456,7 @@ async function renderCompare(params) {
   }
   table.append(body);
   out.append(el("div", { class: "matrix-wrap" }, table));
+  revealResults($("compare-results-title"), `Comparison: ${data.query}`);
   announce(`Compared ${data.rows.length} members`);
 }
 
@@ -455,6 +474,7 @@ async function renderPrecedents(params) {
   clear($("prec-results"));
   clear($("prec-summary"));
   $("prec-tools").hidden = true;
+  $("prec-results-title").hidden = true;
   if (!text.trim()) return;
   $("prec-summary").append(el("p", { class: "loading", text: "Looking for similar provisions…" }));
   const data = await api("/precedents", {
@@ -465,8 +485,9 @@ async function renderPrecedents(params) {
   state.precedents = data;
   clear($("prec-summary")).append(el("p", { text: `${data.results.length} most similar provisions` +
     (data.draft_chunks > 1 ? ` (the draft was read in ${data.draft_chunks} parts).` : ".") }));
-  for (const r of data.results) $("prec-results").append(resultItem(r));
+  for (const r of data.results) $("prec-results").append(resultItem(r, "h3"));
   $("prec-tools").hidden = !data.results.length;
+  revealResults($("prec-results-title"), "Similar provisions");
   announce(`${data.results.length} similar provisions`);
 }
 
@@ -483,7 +504,7 @@ async function renderDocuments() {
   clear($("docs-summary")).append(el("p", { text: `${data.total} documents.` }));
   const list = clear($("docs-list"));
   for (const d of data.documents) {
-    const facts = [DOC_TYPE_LABELS[d.doc_type] || d.doc_type, d.year, d.jurisdiction || d.members.join(", "), `${d.sections} sections`]
+    const facts = [docTypeLabel(d.doc_type), d.year, d.jurisdiction || d.members.join(", "), `${d.sections} sections`]
       .filter(Boolean).join(" · ");
     list.append(el("li", {}, el("a", { href: readerHref(d.doc_id), "data-nav": true, text: d.title }),
       el("p", { class: "meta", text: facts })));
@@ -503,7 +524,7 @@ async function renderReader(docId, sectionId) {
   if ($("read-body").dataset.docId !== docId) {
     document.title = `${doc.title} · Bali Process knowledge base`;
     $("read-title").textContent = doc.title;
-    $("read-meta").textContent = [DOC_TYPE_LABELS[doc.doc_type] || doc.doc_type,
+    $("read-meta").textContent = [docTypeLabel(doc.doc_type),
       doc.year ? (doc.year_to && doc.year_to !== doc.year ? `${doc.year}-${doc.year_to}` : doc.year) : null,
       doc.jurisdiction, doc.language ? `language: ${doc.language}` : null, doc.pages ? `${doc.pages} pages` : null]
       .filter(Boolean).join(" · ");
@@ -587,6 +608,7 @@ function init() {
     }
     const p = new URLSearchParams({ view: "compare", q: $("cq").value.trim(), per_member: $("per_member").value });
     for (const m of members) p.append("member", m);
+    state.focusResults = true;
     go(`/?${p}`);
   });
   $("prec-form").addEventListener("submit", (e) => {
@@ -596,6 +618,7 @@ function init() {
     if (text.length <= MAX_URL_DRAFT) p.set("text", text);
     else { window.sessionStorage.setItem("kb-draft", text); p.set("draft", "session"); }
     for (const b of document.querySelectorAll("#p-member input:checked")) p.append("member", b.value);
+    state.focusResults = true;
     go(`/?${p}`);
   });
   $("draft").addEventListener("input", updateDraftCount);
