@@ -8,10 +8,10 @@ here with 8 clients: 66 requests/s and p95 205-221 ms on a 6/2 or 7/1 split, 83 
 A worker that holds more than its share of the server's connections, ``ceil(total / workers)``, answers one
 request with ``Connection: close``. The client opens a new connection, which the kernel hashes again; within a
 few such requests every worker holds its share. Clients lose nothing: HTTP/1.1 clients reconnect on their own
-after a response that says it closes the connection. Counts come from ``/proc/net/tcp{,6}`` (every established
-connection to the port) and this process's file descriptors (which of them are ours), read by a thread while
-requests arrive: when this worker's connections changed, else every few seconds (``ConnectionShare``); a worker
-asks for at most one reconnection per reading.
+after a response that says it closes the connection. The counts come from ``psutil.net_connections`` (every
+established connection to the port, and which process holds each), read by a thread while requests arrive:
+when this worker's file descriptors changed, else every few seconds (``ConnectionShare``); a worker asks for at
+most one reconnection per reading.
 """
 
 from __future__ import annotations
@@ -21,55 +21,38 @@ import os
 import threading
 import time
 
+import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ENV = "KB_SERVE_BALANCE"  # "<port>:<workers>", set by `kb serve` for its workers; not a user setting
-_ESTABLISHED = "01"
 
 
-def own_sockets() -> frozenset[str]:
-    """Inodes of the sockets this process holds (from its file descriptors; no kernel table walked)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # closed meanwhile
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return frozenset(inodes)
+def connection_counts(port: int, pid: int | None = None) -> tuple[int, int]:
+    """(established TCP connections to ``port`` on this host, how many of them process ``pid`` holds).
 
-
-def connection_counts(port: int, mine_inodes: frozenset[str]) -> tuple[int, int]:
-    """(established connections to ``port`` on this host, how many of them are the sockets ``mine_inodes``)."""
+    :param pid: the process to count for; default: this one.
+    """
+    pid = os.getpid() if pid is None else pid
     total = mine = 0
-    suffix = f":{port:04X}"
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table, encoding="ascii") as f:
-                next(f, None)  # the header
-                for line in f:
-                    fields = line.split()
-                    if fields[3] == _ESTABLISHED and fields[1].endswith(suffix):
-                        total += 1
-                        mine += fields[9] in mine_inodes
-        except OSError:
-            continue
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_ESTABLISHED and conn.laddr and conn.laddr.port == port:
+            total += 1
+            mine += conn.pid == pid
     return total, mine
 
 
 class ConnectionShare:
     """Whether this worker should hand one connection back, judged by a thread that reads the counts.
 
-    Reading ``/proc/net/tcp`` costs 4-10 ms here however few connections there are (the kernel walks its whole
-    connection hash table), so it happens on a daemon thread while requests arrive, never on the event loop;
-    ``over_share`` only reads the latest verdict. Each verdict sends back at most one connection: the counts are
-    stale until the client has reconnected.
+    Counting costs 10-25 ms here however few connections there are (the kernel's connection tables and every
+    process's descriptors are read), so it happens on a daemon thread while requests arrive, never on the event
+    loop; ``over_share`` only reads the latest verdict. Each verdict sends back at most one connection: the
+    counts are stale until the client has reconnected.
 
-    The thread looks every ``interval`` seconds at which sockets this process holds (its file descriptors, cheap)
-    and reads the table when they changed, or else every ``settled`` seconds, for connections the other workers
-    gained or lost. Reading it every half second under steady traffic took ~4% of the server's CPU, holding the
-    GIL while it parsed the table (py-spy, 8 clients).
+    The thread looks every ``interval`` seconds at how many file descriptors this process holds (cheap; a
+    connection opened or closed changes it) and counts when that changed, or else every ``settled`` seconds, for
+    connections the other workers gained or lost. Counting every half second under steady traffic took ~4% of
+    the server's CPU, holding the GIL (py-spy, 8 clients).
     """
 
     def __init__(self, port: int, workers: int, interval: float = 0.5, settled: float = 5.0) -> None:
@@ -84,9 +67,9 @@ class ConnectionShare:
 
     @classmethod
     def from_env(cls) -> ConnectionShare | None:
-        spec = os.environ.get(ENV, "")
-        port, _, workers = spec.partition(":")
-        if not (port.isdigit() and workers.isdigit() and int(workers) > 1 and os.path.exists("/proc/net/tcp")):
+        """The share of a `kb serve` worker on Linux (``ENV`` names the port and workers), else None."""
+        port, _, workers = os.environ.get(ENV, "").partition(":")
+        if not (port.isdigit() and workers.isdigit() and int(workers) > 1 and psutil.LINUX):
             return None
         return cls(int(port), int(workers))
 
@@ -104,18 +87,19 @@ class ConnectionShare:
         return False
 
     def _watch(self) -> None:
-        seen: frozenset[str] | None = None
+        me = psutil.Process()
+        seen: int | None = None
         last_read = 0.0
         while True:
             time.sleep(self.interval)
             now = time.monotonic()
             if now - self._last_request > 2 * self.interval:
                 continue  # no traffic: nothing to balance, nothing to read
-            sockets = own_sockets()
-            if sockets == seen and now - last_read < self.settled:
-                continue  # our connections are the ones we counted last time
-            total, mine = connection_counts(self.port, sockets)
-            seen, last_read = sockets, now
+            fds = me.num_fds()
+            if fds == seen and now - last_read < self.settled:
+                continue  # no connection of ours opened or closed since we counted
+            total, mine = connection_counts(self.port, me.pid)
+            seen, last_read = fds, now
             self._over = mine > math.ceil(total / self.workers)
 
 

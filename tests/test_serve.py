@@ -103,3 +103,20 @@ def _count(worker: psutil.Process, port: int, status: str) -> int:
     except psutil.Error:
         return 0
     return sum(1 for c in conns if c.status == status and c.laddr.port == port)
+
+
+def test_connection_counts_see_the_ports_established_connections_and_which_are_ours():
+    from search_api.balance import connection_counts
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        accepted = [server.accept()[0] for _ in clients]
+        try:
+            assert connection_counts(port) == (3, 3)  # the client ends are not connections *to* the port
+            assert connection_counts(port, pid=os.getppid()) == (3, 0)
+        finally:
+            for s in clients + accepted:
+                s.close()
