@@ -54,7 +54,7 @@ class Settings(BaseSettings):
 
     # Retrieval defaults (chosen from eval on the ObliQA dev split; see README)
     fusion: Literal["convex", "rrf"] = "convex"
-    dense_weight: float = 0.45  # the same default as search_api.fusion.DENSE_WEIGHT
+    dense_weight: float = 0.45  # the one default of the dense leg's share in convex fusion (README: Evaluation)
     rrf_k: int = 60
     candidates: int = 100  # passages each leg hands to fusion
     normalization: Literal["zscore", "minmax"] = "zscore"  # of each leg's scores, for convex fusion
