@@ -169,6 +169,6 @@ def synth_version() -> str:
     """Changes with the code that shapes a tier: this module, the index writer, the analyzer, the schema."""
     here = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(f"{SCHEMA_VERSION}|{SUBSTITUTE}|{COS_TO_TEMPLATE}|{SEED}".encode())
-    for rel in ("eval/synth.py", "ingest/stores.py", "ingest/analysis.py", "ingest/schema.py"):
+    for rel in ("eval/synth.py", "ingest/stores.py", "ingest/generation_writer.py", "ingest/analysis.py", "ingest/schema.py"):
         h.update((here / rel).read_bytes())
     return h.hexdigest()[:12]

@@ -122,7 +122,7 @@ def _query_latency(r: dict) -> list[str]:
         L.append(f"| {int(n):,} | {x['retrieve']['p50']:.1f} | {x['hydrate']['p50']:.1f} | {v['open_seconds']} | {v['loadavg']} |")
 
     L += ["", "Query embedding, same queries, one pass per tier: the Haystack text embedder component (torch's process-wide "
-          "intra-op threads) against `Embedder.embed_query` (the same weights exported to ONNX and run by onnxruntime on a query thread, `KB_QUERY_RUNTIME=onnx`; vectors equal to ~2e-7).", ""]
+          "intra-op threads) against `QueryEmbedder.embed_query` (the same weights exported to ONNX and run by onnxruntime on a query thread, `KB_QUERY_RUNTIME=onnx`; vectors equal to ~2e-7).", ""]
     L += ["| passages | component p50 | p95 | embed_query p50 | p95 |", "|---:|---:|---:|---:|---:|"]
     for n, v in r["tiers"].items():
         ep = v.get("embed_paths")

@@ -149,7 +149,7 @@ def _floor_rounds(gen, queries: list[dict], qvecs: list, rounds: int, k: int) ->
 
 
 def _embed_paths(searcher, queries: list[dict]) -> dict[str, list[float]]:
-    """Query embedding as the Haystack component does it (process-wide torch threads) vs Embedder.embed_query."""
+    """Query embedding as the Haystack component does it (process-wide torch threads) vs QueryEmbedder.embed_query."""
     _, component = searcher.embedder.passages.components()
     paths = {"haystack_component": [], "embed_query": []}
     for q in queries:
