@@ -15,10 +15,10 @@ from fastapi import APIRouter
 
 from ingest.settings import Settings
 from search_api.routes import admin, compare, documents, facets, health, search
-from search_api.routes.deps import NO_INDEX, get_searcher
+from search_api.routes.deps import NO_INDEX
 from search_api.routes.ui import install_ui
 
-__all__ = ["NO_INDEX", "build_router", "get_searcher", "install_ui"]
+__all__ = ["NO_INDEX", "build_router", "install_ui"]
 
 
 def build_router(settings: Settings) -> APIRouter:
