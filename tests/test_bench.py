@@ -7,6 +7,7 @@ Timings depend on the machine and on whatever else it is doing, so nothing here 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,18 @@ def test_bad_tiers_are_named_in_a_usage_error_not_a_traceback(tiers):
     assert proc.returncode == 2
     assert "argument --tiers: " in proc.stderr and repr(tiers) in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_api_only_without_the_runs_indexes_names_them_instead_of_a_traceback(tmp_path):
+    """A report whose indexes are gone (the committed one names var/bench/ of the machine that ran it)."""
+    import json
+
+    report = json.loads((PROJECT_ROOT / "eval" / "bench_results" / "report.json").read_text("utf-8"))
+    report["ingest"]["runs"]["fp32"]["index_dir"] = str(tmp_path / "ingest-fp32")
+    report["tiers"][str(report["api"]["tier"])]["index_dir"] = str(tmp_path / "tier")
+    (tmp_path / "report.json").write_text(json.dumps(report), "utf-8")
+    kb = Path(sys.executable).with_name("kb")
+    proc = subprocess.run([str(kb), "bench", "--api-only", "--out", str(tmp_path)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "KB_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "ingest-fp32" in proc.stderr and "run kb bench" in proc.stderr

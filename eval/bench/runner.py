@@ -16,6 +16,7 @@ from eval.bench.ingest_rounds import INGEST_ROUNDS, bench_ingest, bf16_quality, 
 from eval.bench.report import plot_latency, render_markdown, verdicts
 from eval.bench.tiers import build_tier, disk_usage
 from eval.bench.worker import spawn_worker
+from ingest.errors import IndexUnavailableError
 from ingest.manifest import copy_slice
 from ingest.settings import PROJECT_ROOT, Settings
 
@@ -164,6 +165,12 @@ def rerun_api(out: Path, settings: Settings, log=print) -> dict:
     """Measure the API again into an existing full report (after a change to the serving path), reusing the
     indexes that run left in ``var/bench/``; the report records when each part was measured."""
     report = json.loads((out / "report.json").read_text("utf-8"))
+    needed = [Path(report["ingest"]["runs"]["fp32"]["index_dir"]), Path(report["tiers"][str(report["api"]["tier"])]["index_dir"])]
+    missing = [str(p) for p in needed if not (p / "CURRENT").is_file()]
+    if missing:
+        raise IndexUnavailableError(
+            f"kb bench --api-only measures again the indexes of the run in {out}, and these are gone: {', '.join(missing)} "
+            "(a fresh checkout or machine); run kb bench (or kb bench --reuse-ingest) first")
     _measure_api(report, settings, load_queries(), log)
     report["api_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _write_report(out, report)
