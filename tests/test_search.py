@@ -409,3 +409,15 @@ def test_a_phrase_matches_across_case_punctuation_and_invisible_marks():
     assert m.matches("Under RULE \u200e1.3.3, applies to all")
     assert not m.matches("rule 1.3.3 then applies")
     assert not m.matches("rule 1.3.30 applies")
+
+
+def test_the_dense_weight_has_one_default_the_settings():
+    """Defect: fusion.DENSE_WEIGHT and Settings.dense_weight were two sources of truth for the same default."""
+    from ingest.settings import Settings
+    from search_api import fusion
+
+    assert not hasattr(fusion, "DENSE_WEIGHT")
+    with pytest.raises(TypeError):
+        fusion.fuse([], [])  # no hidden second default: a caller names the weight
+    assert fusion.Fusion.from_settings(Settings(dense_weight=0.3)).dense_weight == 0.3
+    assert fusion.Fusion.from_settings(Settings()).dense_weight == Settings.model_fields["dense_weight"].default
