@@ -120,9 +120,11 @@ class Analyzer:
         return stems + COMPOUND.findall(t) + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
 
     def required_terms(self, phrase: str) -> list[str]:
-        """Terms that every text containing ``phrase`` word for word also has: its stemmed words (a necessary
-        condition, so the passages holding all of them are a superset of those holding the phrase)."""
-        return sorted(set(self.stem_words([w for w in self.term_words(phrase) if w not in self.stopwords])))
+        """Terms that every text containing ``phrase`` word for word also has: its stemmed words and the pairs of
+        adjacent ones (a necessary condition, so the passages holding all of them are a superset of those holding
+        the phrase; the pairs make it a tight one)."""
+        stems = self.stem_words([w for w in self.term_words(phrase) if w not in self.stopwords])
+        return sorted(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:])})
 
     # -- phrases and highlights --------------------------------------------------------------------------
 
