@@ -20,12 +20,9 @@ from search_api.dense import dense_top, top_rows
 from search_api.facets import facet_counts
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
-from search_api.phrases import PhraseMatcher
+from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
 
 RELOAD_CHECK_S = 1.0
-# A required phrase's passages are listed exactly when at most this many passages hold all its words (reading and
-# checking their texts costs ~25 us each); past that the searcher checks only its candidates.
-PHRASE_SCAN_MAX = 5_000
 
 
 class LiveIndex:

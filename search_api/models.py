@@ -86,8 +86,8 @@ class SearchResponse(BaseModel):
     group_by: str
     filters: dict
     total: int = Field(description="Sections (or documents) matching in all; results is one page of them")
-    total_exact: bool = Field(True, description="False only for a quoted phrase too common to check in every passage "
-                              "(or on OpenSearch): total then counts the sections among the candidates that hold it")
+    total_exact: bool = Field(True, description="False only for a quoted phrase too common to check in every passage: "
+                              "total then counts the sections among the candidates that hold it")
     offset: int
     top_k: int
     results: list[SearchResult]

@@ -40,6 +40,7 @@ from ingest.analysis import PAIR_WEIGHT
 from ingest.vocabularies import PRIORITY_AREAS
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
+from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
 
 STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
 CARDINALITY_PRECISION = 40_000  # the maximum OpenSearch allows; counts below it are exact
@@ -365,10 +366,21 @@ class OpenSearchEngine:
                 out[h["_id"]] = h["_source"].get("content", "")
         return out
 
-    def phrase_rows(self, matcher, filters: SearchFilters) -> None:
-        """Not listed here: the searcher checks the candidates of both legs for a required phrase instead, so a
-        quoted query's total counts the passages among them (``total_exact`` is False)."""
-        return None
+    def phrase_rows(self, matcher: PhraseMatcher, filters: SearchFilters) -> np.ndarray | None:
+        """Every passage key that passes the filters and holds the matcher's phrases word for word: the passages
+        matching all of each phrase's words (a superset, through the same analyzer as the index), their texts
+        then checked. None past ``PHRASE_SCAN_MAX`` such passages: the searcher then checks its candidates."""
+        self._check_filters(filters)
+        must = [{"match": {"content": {"query": " ".join(matcher.phrases), "operator": "and"}}}]
+        clause = filter_clause(filters)
+        body = {"query": {"bool": {"must": must, **({"filter": [clause]} if clause else {})}},
+                "size": PHRASE_SCAN_MAX + 1, "_source": ["content"]}
+        with translate_errors(self.settings, self.names.passages):
+            hits = self._search(self.names.passages, body)["hits"]["hits"]
+        if len(hits) > PHRASE_SCAN_MAX:
+            return None
+        texts = {h["_id"]: h["_source"].get("content", "") for h in hits}
+        return np.array(sorted(matcher.matching(texts)), dtype=str)
 
     def documents(self) -> dict[str, DocumentMeta]:
         self.status()

@@ -12,6 +12,10 @@ from ingest.analysis import INVISIBLE, Analyzer, analyzer_for
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 # An unquoted query of this many words or fewer (and not a question) is also tried as a phrase.
 IMPLICIT_PHRASE_MAX_WORDS = 5
+# A required phrase's passages are listed exactly when at most this many passages hold all its words and word
+# pairs (reading and checking a passage's text costs 11-22 us here); past that the searcher checks only its
+# candidates, and says the total is not exact.
+PHRASE_SCAN_MAX = 5_000
 
 
 def query_phrases(query: str, analyzer: Analyzer | None = None) -> tuple[list[str], bool]:
@@ -32,6 +36,7 @@ class PhraseMatcher:
 
     def __init__(self, phrases: list[str], analyzer: Analyzer | None = None) -> None:
         self.analyzer = analyzer or analyzer_for(None)
+        self.phrases = list(phrases)
         self.keys = [self.analyzer.phrase_key(p) for p in phrases]
         self.words = {w for p in phrases for w in self.analyzer.words(p)}
 

@@ -135,3 +135,17 @@ def test_quoted_phrase_narrows_results_and_facets_alike(backend):
     out = backend.search('"seizure and forfeiture"', top_k=50)
     assert [r["section_id"] for r in out["results"]] == ["us-8-usc-1324:title-8.ch-12.s-1324.b"]
     assert out["total"] == 1 and out["facets"]["doc_type"] == {"law": 1}
+
+
+@pytest.mark.parametrize("phrase", ["trafficking in persons", "victims of trafficking"])
+def test_a_quoted_phrase_total_is_exact_and_the_same_at_any_page_size(backend, synced_slice, phrase):
+    """Both backends list every passage holding a required phrase, so the total and the facets are those of the
+    phrase's whole result set, whatever the page size (the embedded count is checked against the definition in
+    tests/test_search.py)."""
+    outs = [backend.search(f'"{phrase}"', top_k=k) for k in (3, 20, 100)]
+    assert all(o["total_exact"] for o in outs)
+    assert len({o["total"] for o in outs}) == 1 and outs[0]["total"] > 3  # more than the smallest page
+    assert outs[0]["facets"] == outs[1]["facets"] == outs[2]["facets"]
+    embedded = Searcher(synced_slice.embedded, embedder=backend.searcher.embedder).search(
+        SearchRequest(f'"{phrase}"', mode=MODE, top_k=100))
+    assert outs[2]["total"] == embedded["total"] and outs[2]["facets"] == embedded["facets"]
