@@ -327,3 +327,20 @@ def test_document_markup_is_shown_as_text_and_never_runs(browser, hostile_url, a
     assert pg.evaluate("typeof window.__pwned") == "undefined"
     assert pg.evaluate("typeof window.pwned") == "undefined"
     context.close()
+
+
+def test_slash_focuses_the_search_box_while_the_page_still_loads(page, base_url):
+    """Regression: the view was shown only after GET /vocabularies answered, and a hidden box takes no focus, so
+    a "/" typed meanwhile was lost. The vocabularies' answer is held back here until after the key."""
+    held = []
+    page.route("**/vocabularies", lambda route: held.append(route))
+    page.goto(base_url + "/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    assert held, "the page asked for its vocabularies"
+    for route in held:
+        route.continue_()
+    page.unroute("**/vocabularies")
+    page.keyboard.type("debt bondage")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results .result")

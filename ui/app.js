@@ -41,18 +41,17 @@ function showView(name) {
 async function route() {
   const url = new URL(window.location.href);
   const params = url.searchParams;
+  const reading = url.pathname.startsWith("/read/");
+  const asked = params.get("view");
+  const view = reading ? "read" : (["compare", "precedents", "documents"].includes(asked) ? asked : "search");
+  showView(view);  // at once, before any request: a key pressed meanwhile ("/") finds its view shown
   try {
     await loadVocabularies();
-    if (url.pathname.startsWith("/read/")) {
-      showView("read");
-      await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
-      return;
-    }
-    const view = params.get("view") || "search";
-    if (view === "compare") { showView("compare"); await renderCompare(params); }
-    else if (view === "precedents") { showView("precedents"); await renderPrecedents(params); }
-    else if (view === "documents") { showView("documents"); await renderDocuments(); }
-    else { showView("search"); await renderSearch(params); }
+    if (reading) await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
+    else if (view === "compare") await renderCompare(params);
+    else if (view === "precedents") await renderPrecedents(params);
+    else if (view === "documents") await renderDocuments();
+    else await renderSearch(params);
   } catch (err) {
     const target = document.querySelector(".view:not([hidden]) .summary") || $("read-body");
     showError(target, err);
@@ -278,7 +277,7 @@ function init() {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName) || document.activeElement.isContentEditable;
     if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
       event.preventDefault();
-      if ($("view-search").hidden) go("/");
+      if ($("view-search").hidden) { showView("search"); go("/"); }  // shown before focus: a hidden box takes none
       $("q").focus();
       $("q").select();
     }
