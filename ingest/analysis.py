@@ -73,7 +73,7 @@ class Analyzer:
         self.stopwords = stopwords
         self._stemmer_name = stemmer
         self._local = threading.local()  # PyStemmer objects are not safe to share between threads
-        self._stems: dict[str, str] = {}
+        self._stem_cache: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -92,9 +92,9 @@ class Analyzer:
         """A reader's words, normalised, in order (stop words included): what phrases and highlights compare."""
         return SURFACE_WORD.findall(normalize(text))
 
-    def term_words(self, text: str) -> list[str]:
-        """The normalised words BM25 cuts from ``text`` (stop words included)."""
-        return TERM_WORD.findall(normalize(text))
+    def term_words(self, normalized: str) -> list[str]:
+        """The words BM25 cuts from normalised text (``normalize``), stop words included."""
+        return TERM_WORD.findall(normalized)
 
     def stem_words(self, words: list[str]) -> list[str]:
         """Stems of lower-case words, in order (the words themselves where the language has no stemmer)."""
@@ -103,11 +103,11 @@ class Analyzer:
 
     def stem(self, word: str) -> str:
         """The stem of one lower-case word (cached: highlights stem the same words query after query)."""
-        stem = self._stems.get(word)
+        stem = self._stem_cache.get(word)
         if stem is None:
             stem = self.stem_words([word])[0]
-            if len(self._stems) < 200_000:
-                self._stems[word] = stem
+            if len(self._stem_cache) < 200_000:
+                self._stem_cache[word] = stem
         return stem
 
     # -- terms -------------------------------------------------------------------------------------------
@@ -116,15 +116,20 @@ class Analyzer:
         """The terms BM25 indexes and matches: stemmed words minus stop words, whole compounds unstemmed, then
         each pair of adjacent stemmed words joined by a space (a term no single word can be)."""
         t = normalize(text)
-        stems = self.stem_words([w for w in TERM_WORD.findall(t) if w not in self.stopwords])
-        return stems + COMPOUND.findall(t) + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
+        stems = self._content_stems(t)
+        return stems + COMPOUND.findall(t) + _pairs(stems)
 
     def required_terms(self, phrase: str) -> list[str]:
         """Terms that every text containing ``phrase`` word for word also has: its stemmed words and the pairs of
-        adjacent ones (a necessary condition, so the passages holding all of them are a superset of those holding
-        the phrase; the pairs make it a tight one)."""
-        stems = self.stem_words([w for w in self.term_words(phrase) if w not in self.stopwords])
-        return sorted(set(stems) | {f"{a} {b}" for a, b in zip(stems, stems[1:])})
+        adjacent ones, as ``terms`` cuts them (a necessary condition, so the passages holding all of them are a
+        superset of those holding the phrase; the pairs make it a tight one). Compounds are left out: the words
+        of "cross-border" also stand in "cross border"."""
+        stems = self._content_stems(normalize(phrase))
+        return sorted(set(stems) | set(_pairs(stems)))
+
+    def _content_stems(self, normalized: str) -> list[str]:
+        """Stems of the BM25 words of normalised text, stop words dropped, in order."""
+        return self.stem_words([w for w in self.term_words(normalized) if w not in self.stopwords])
 
     # -- phrases and highlights --------------------------------------------------------------------------
 
@@ -136,6 +141,11 @@ class Analyzer:
     def query_stems(self, query: str) -> frozenset[str]:
         """Stems of the query's words, stop words excluded: a text's word is highlighted when its stem is one."""
         return frozenset(self.stem(w) for w in self.words(query) if w not in self.stopwords)
+
+
+def _pairs(stems: list[str]) -> list[str]:
+    """Each two adjacent stems as one term, joined by a space."""
+    return [f"{a} {b}" for a, b in zip(stems, stems[1:])]
 
 
 ENGLISH = Analyzer("en", "english", ENGLISH_STOPWORDS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ingest.errors import UnknownFilterValueError
 from ingest.schema import check_doc_id
@@ -80,24 +80,55 @@ def build_filters(
     return SearchFilters(ms, ars, uniq(dts), uniq(ids), uniq(langs), year_from, year_to)
 
 
+# Our list fields and the Haystack ``meta`` fields they filter, in both directions (``to_haystack_filters`` writes
+# them; ``from_haystack_filters`` reads them, taking ``meta.priority_areas`` for areas too).
+HAYSTACK_LIST_FIELDS = {
+    "members": "meta.members",
+    "areas": "meta.areas",
+    "doc_types": "meta.doc_type",
+    "doc_ids": "meta.doc_id",
+    "languages": "meta.language",
+}
+# A document covers the years [year, year_to]; it matches when that span overlaps the requested range.
+HAYSTACK_YEAR_FIELDS = {"year_from": ("meta.year_to", ">="), "year_to": ("meta.year", "<=")}
+_READ_LIST_FIELDS = {**{v: k for k, v in HAYSTACK_LIST_FIELDS.items()}, "meta.priority_areas": "areas"}
+_READ_YEAR_FIELDS = {v: k for k, v in HAYSTACK_YEAR_FIELDS.items()}
+
+
 def to_haystack_filters(f: SearchFilters) -> dict | None:
     """The same filters in Haystack's filter syntax (used by the OpenSearch backend)."""
     conditions: list[dict] = []
-    if f.members:
-        conditions.append({"field": "meta.members", "operator": "in", "value": list(f.members)})
-    if f.areas:
-        conditions.append({"field": "meta.areas", "operator": "in", "value": list(f.areas)})
-    if f.doc_types:
-        conditions.append({"field": "meta.doc_type", "operator": "in", "value": list(f.doc_types)})
-    if f.doc_ids:
-        conditions.append({"field": "meta.doc_id", "operator": "in", "value": list(f.doc_ids)})
-    if f.languages:
-        conditions.append({"field": "meta.language", "operator": "in", "value": list(f.languages)})
-    # A document covers the years [year, year_to]; it matches when that span overlaps the requested range.
-    if f.year_from is not None:
-        conditions.append({"field": "meta.year_to", "operator": ">=", "value": f.year_from})
-    if f.year_to is not None:
-        conditions.append({"field": "meta.year", "operator": "<=", "value": f.year_to})
+    for ours, meta in HAYSTACK_LIST_FIELDS.items():
+        if values := getattr(f, ours):
+            conditions.append({"field": meta, "operator": "in", "value": list(values)})
+    for ours, (meta, op) in HAYSTACK_YEAR_FIELDS.items():
+        if (year := getattr(f, ours)) is not None:
+            conditions.append({"field": meta, "operator": op, "value": year})
     if not conditions:
         return None
     return {"operator": "AND", "conditions": conditions}
+
+
+def from_haystack_filters(filters: dict) -> dict:
+    """``build_filters`` keyword arguments from a Haystack filter (one condition, or an AND of conditions over the
+    fields ``to_haystack_filters`` writes, with ``==`` or ``in``); anything else is an error naming it."""
+    if "conditions" in filters:
+        if filters.get("operator", "AND") != "AND":
+            raise UnknownFilterValueError("filters.operator", filters.get("operator"), ["AND"])
+        conditions = filters["conditions"]
+    else:
+        conditions = [filters]
+    out: dict = {}
+    for c in conditions:
+        field, op, value = c.get("field"), c.get("operator"), c.get("value")
+        if field in _READ_LIST_FIELDS and op in ("==", "in"):
+            values = value if op == "in" else [value]
+            if not isinstance(values, list):
+                raise UnknownFilterValueError(field, value, ["a list of values with 'in'"])
+            out.setdefault(_READ_LIST_FIELDS[field], []).extend(values)
+        elif (field, op) in _READ_YEAR_FIELDS:
+            out[_READ_YEAR_FIELDS[field, op]] = value
+        else:
+            known = sorted(_READ_LIST_FIELDS) + [f"{f} {o}" for f, o in _READ_YEAR_FIELDS]
+            raise UnknownFilterValueError("filters", f"{field} {op}", known)
+    return out

@@ -11,6 +11,7 @@ areas and the explanation of its score.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, get_args
 
 import numpy as np
@@ -18,21 +19,10 @@ from haystack import Document, component, default_from_dict, default_to_dict
 
 from ingest.errors import UnknownFilterValueError
 from ingest.settings import Settings
-from search_api.filters import SearchFilters, build_filters
+from search_api.filters import SearchFilters, build_filters, from_haystack_filters
 from search_api.searcher import Mode, Searcher, SearchRequest
 
-# Haystack filter fields -> our filter fields (the inverse of search_api.filters.to_haystack_filters).
-_LIST_FIELDS = {
-    "meta.members": "members",
-    "meta.areas": "areas",
-    "meta.priority_areas": "areas",
-    "meta.doc_type": "doc_types",
-    "meta.doc_id": "doc_ids",
-    "meta.language": "languages",
-}
-# A document spans [year, year_to]; our year range matches documents whose span overlaps it.
-_YEAR_FIELDS = {("meta.year_to", ">="): "year_from", ("meta.year", "<="): "year_to"}
-_OUR_FIELDS = ("members", "areas", "doc_types", "doc_ids", "languages", "year_from", "year_to")
+_OUR_FIELDS = tuple(f.name for f in fields(SearchFilters))
 
 
 @component
@@ -112,32 +102,8 @@ def parse_filters(filters: dict[str, Any] | SearchFilters | None) -> SearchFilte
     if not isinstance(filters, dict):
         raise UnknownFilterValueError("filters", type(filters).__name__, ["a dict"])
     if "field" in filters or "conditions" in filters:
-        return build_filters(**_from_haystack(filters))
+        return build_filters(**from_haystack_filters(filters))
     unknown = [k for k in filters if k not in _OUR_FIELDS]
     if unknown:
         raise UnknownFilterValueError("filters", unknown[0], list(_OUR_FIELDS))
     return build_filters(**{k: v for k, v in filters.items() if v is not None})
-
-
-def _from_haystack(filters: dict) -> dict[str, Any]:
-    """Our filter fields from a Haystack filter: one condition, or an AND of conditions."""
-    if "conditions" in filters:
-        if filters.get("operator", "AND") != "AND":
-            raise UnknownFilterValueError("filters.operator", filters.get("operator"), ["AND"])
-        conditions = filters["conditions"]
-    else:
-        conditions = [filters]
-    out: dict[str, Any] = {}
-    for c in conditions:
-        field, op, value = c.get("field"), c.get("operator"), c.get("value")
-        if field in _LIST_FIELDS and op in ("==", "in"):
-            values = value if op == "in" else [value]
-            if not isinstance(values, list):
-                raise UnknownFilterValueError(field, value, ["a list of values with 'in'"])
-            out.setdefault(_LIST_FIELDS[field], []).extend(values)
-        elif (field, op) in _YEAR_FIELDS:
-            out[_YEAR_FIELDS[field, op]] = value
-        else:
-            known = sorted(_LIST_FIELDS) + [f"{f} {o}" for f, o in _YEAR_FIELDS]
-            raise UnknownFilterValueError("filters", f"{field} {op}", known)
-    return out
