@@ -365,7 +365,11 @@ def test_a_changed_stage_output_names_the_constant_to_bump():
 
 
 def test_the_fingerprint_follows_stage_versions_not_source_text(monkeypatch):
-    """A comment edit in a stage's module keeps every artifact; a version bump makes new ones."""
+    """A comment edit in a stage's module keeps every artifact; a version bump makes new ones.
+
+    Stand-ins, since a test must not rewrite the checkout's sources: reading any .py file returns it with a comment
+    added (the old fingerprint hashed module sources, so this fails on it), and the version constants are raised
+    in place of editing them."""
     import ingest.passages
     import ingest.sections
     from ingest.pipeline import passage_fingerprint, pipeline_fingerprint
