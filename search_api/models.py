@@ -197,10 +197,20 @@ class MemberOut(BaseModel):
     bali_process_member: bool
 
 
+class LanguageOut(BaseModel):
+    code: str = Field(description="ISO 639-1 code, as filters and results give it; und for no identifiable language")
+    name: str = Field(description="English name, e.g. Thai")
+    native_name: str = Field(description="The language's own name, e.g. ไทย")
+    script: str = Field(description="ISO 15924 script, e.g. Thai, Hans, Latn")
+    direction: Literal["ltr", "rtl"]
+    tag: str = Field(description="BCP 47 tag for an HTML lang attribute, e.g. zh-Hans")
+
+
 class Vocabularies(BaseModel):
     """The controlled vocabularies with their display labels, in the order they are shown."""
 
     members: list[MemberOut]
+    languages: list[LanguageOut] = Field(description="Languages texts are indexed in, by code with their names")
     priority_areas: dict[str, str] = Field(description="Priority area id -> label")
     doc_types: dict[str, str] = Field(description="Document type id -> label")
 

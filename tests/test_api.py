@@ -187,6 +187,19 @@ def test_vocabularies_give_the_labels_the_ui_shows_from_the_python_vocabularies(
     assert members["IOM"]["kind"] == "organisation" and members["Canada"]["bali_process_member"] is False
 
 
+def test_vocabularies_give_languages_by_code_with_their_names(tmp_path):
+    from ingest.vocabularies import LANGUAGES
+
+    client = TestClient(create_app(Settings(index_dir=tmp_path / "empty")))
+    languages = {lang["code"]: lang for lang in client.get("/vocabularies").json()["languages"]}
+    assert list(languages) == list(LANGUAGES)
+    assert languages["th"] == {"code": "th", "name": "Thai", "native_name": "ไทย", "script": "Thai",
+                               "direction": "ltr", "tag": "th"}
+    assert (languages["zh"]["name"], languages["zh"]["tag"]) == ("Chinese", "zh-Hans")
+    assert languages["bn"]["native_name"] == "বাংলা" and languages["tr"]["native_name"] == "Türkçe"
+    assert languages["und"]["name"] == "Undetermined"
+
+
 def test_vocabularies_need_no_index(tmp_path):
     r = TestClient(create_app(Settings(index_dir=tmp_path / "empty"))).get("/vocabularies")
     assert r.status_code == 200 and r.json()["priority_areas"]["border_management"] == "Border management"

@@ -71,3 +71,17 @@ def test_parse_period(value, span):
 def test_parse_period_rejects_what_is_not_a_period(value):
     with pytest.raises(ValueError, match="period"):
         vocab.parse_period(value)
+
+
+def test_languages_have_unique_codes_names_and_a_lang_tag_of_their_own_code():
+    rows = _rows("languages.csv")
+    codes = [r["code"] for r in rows]
+    assert len(codes) == len(set(codes)) and list(vocab.LANGUAGES) == codes
+    assert {"en", "ms", "id", "th", "zh", "bn", "tr", "nl", "und"} <= set(codes)  # the codes the corpus uses
+    assert len({r["name"].lower() for r in rows}) == len(rows)
+    for r in rows:
+        assert r["name"] and r["native_name"] and r["direction"] in ("ltr", "rtl"), r
+        assert r["tag"].split("-")[0] == r["code"], r  # the lang attribute names the same language
+    th, zh = vocab.LANGUAGES["th"], vocab.LANGUAGES["zh"]
+    assert (th.name, th.native_name, th.script) == ("Thai", "ไทย", "Thai")
+    assert (zh.name, zh.native_name, zh.tag) == ("Chinese", "中文", "zh-Hans")

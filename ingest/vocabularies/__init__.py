@@ -11,6 +11,10 @@
     strategies and their work plans state the area, besides the id and label).
 ``doc_types.csv``
     ``id`` and display ``label`` of each document type; the order is the order shown.
+``languages.csv``
+    the languages texts are indexed in: ``code`` (ISO 639-1, ``und`` for none identifiable), English ``name``,
+    ``native_name``, ``script`` (ISO 15924), ``direction`` (ltr | rtl) and ``tag`` (the BCP 47 tag a page's
+    ``lang`` attribute takes, e.g. ``zh-Hans``); the order is the order shown.
 
 Names resolve through one normalisation (case, punctuation and curly apostrophes do not matter; for areas
 numbering, "and" and "&" do not either). Tests check the files (tests/test_vocabularies.py). A change to the
@@ -171,3 +175,38 @@ def parse_period(value: str) -> tuple[int, int]:
     if end_year < start:
         raise ValueError(f"period ends before it starts: {value!r}")
     return start, end_year
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Languages
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language texts are indexed in, with the names and the ``lang`` tag the UI shows it by."""
+
+    code: str  # ISO 639-1, or "und"
+    name: str  # in English: "Thai"
+    native_name: str  # "ไทย"
+    script: str  # ISO 15924: "Thai", "Hans", "Latn"
+    direction: str  # "ltr" | "rtl"
+    tag: str  # BCP 47, for HTML's lang attribute: "th", "zh-Hans"
+
+
+def load_languages() -> dict[str, Language]:
+    """The languages of ``languages.csv`` by code, in file order.
+
+    :raises ValueError: for a row whose code or direction is malformed, naming it.
+    """
+    out: dict[str, Language] = {}
+    for row in _read_rows("languages.csv"):
+        lang = Language(**row)
+        if not (2 <= len(lang.code) <= 3 and lang.code.isalpha() and lang.code.islower()):
+            raise ValueError(f"languages.csv: code must be 2-3 lower-case letters, got {lang.code!r}")
+        if lang.direction not in ("ltr", "rtl") or not (lang.name and lang.native_name and lang.tag):
+            raise ValueError(f"languages.csv: {lang.code!r}: needs names, a tag and direction ltr or rtl")
+        out[lang.code] = lang
+    return out
+
+
+LANGUAGES: dict[str, Language] = load_languages()

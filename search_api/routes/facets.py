@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ingest.vocabularies import DOC_TYPE_LABELS, MEMBERS, PRIORITY_AREAS
+from ingest.vocabularies import DOC_TYPE_LABELS, LANGUAGES, MEMBERS, PRIORITY_AREAS
 from search_api.models import Vocabularies
 from search_api.routes.deps import SearcherDep, require_read
 
@@ -17,10 +17,11 @@ def facets(searcher: SearcherDep) -> dict:
     return {"totals": totals, "facets": counts}
 
 
-@router.get("/vocabularies", response_model=Vocabularies, tags=["vocabularies"], summary="Members, priority areas and document types")
+@router.get("/vocabularies", response_model=Vocabularies, tags=["vocabularies"], summary="Members, languages, priority areas and document types")
 async def vocabularies() -> dict:
     """The controlled vocabularies with their display labels, in the order they are shown: members with their
-    aliases and codes, priority areas (id -> label), document types (id -> label). Needs no index."""
+    aliases and codes, languages (code, English and native names, script, direction, ``lang`` tag), priority
+    areas (id -> label), document types (id -> label). Needs no index."""
     return VOCABULARIES
 
 
@@ -30,6 +31,7 @@ VOCABULARIES = {
          "bali_process_member": m.bali_process_member}
         for m in MEMBERS.values()
     ],
+    "languages": [vars(lang) for lang in LANGUAGES.values()],
     "priority_areas": dict(PRIORITY_AREAS),
     "doc_types": dict(DOC_TYPE_LABELS),
 }
