@@ -1,8 +1,9 @@
 // Bali Process knowledge base: the web UI. Plain DOM, no build step.
 // Rule: text from the index is only ever put on the page as text nodes (textContent), never as HTML.
 
-import { $, state, el, clear, announce, highlighted, readerHref, pages, docTypeLabel, api, showError, revealResults, citationString, copyButton, exportButtons } from "./lib.js";
-import { areaBadges, resultItem, renderFacets, loadVocabularies, globalFacets, memberChoices, loadMembers } from "./results.js";
+import { $, state, el, clear, announce, highlighted, readerHref, pages, docTypeLabel, api, showError, revealResults, citationString, copyButton, exportButtons,
+  languageLabel, langAttrs, statusOf, statusLabel } from "./lib.js";
+import { areaBadges, resultItem, renderFacets, loadVocabularies, globalFacets, memberChoices, loadMembers, factBadges, resultLanguage, sectionLabel } from "./results.js";
 
 const PAGE_SIZE = 10;
 const MAX_URL_DRAFT = 1500; // longer drafts stay out of the URL
@@ -10,7 +11,7 @@ const MAX_URL_DRAFT = 1500; // longer drafts stay out of the URL
 // ---------------------------------------------------------------------------------------------------------
 // URL <-> view
 
-const SEARCH_KEYS = ["q", "member", "area", "doc_type", "year_from", "year_to", "mode", "offset"];
+const SEARCH_KEYS = ["q", "member", "area", "doc_type", "language", "status", "year_from", "year_to", "mode", "offset"];
 
 function go(url, replace = false) {
   if (replace) window.history.replaceState(null, "", url);
@@ -22,7 +23,7 @@ function searchParamsFromForm() {
   const p = new URLSearchParams();
   const q = $("q").value.trim();
   if (q) p.set("q", q);
-  for (const name of ["member", "area", "doc_type"]) {
+  for (const name of ["member", "area", "doc_type", "language", "status"]) {
     for (const box of document.querySelectorAll(`#filter-form input[name="${name}"]:checked`)) p.append(name, box.value);
   }
   for (const name of ["year_from", "year_to"]) if ($(name).value) p.set(name, $(name).value);
@@ -141,12 +142,14 @@ async function renderCompare(params) {
         tr.append(el("td", { class: "empty" }, i === 0 ? "No matching passage in this member's texts." : ""));
         continue;
       }
-      tr.append(el("td", {},
+      const lang = langAttrs(resultLanguage(r));
+      tr.append(el("td", { dataset: { lang: resultLanguage(r) } },
         el("a", { href: readerHref(r.doc_id, r.section_id), "data-nav": true, class: "cell-title",
-          text: [r.citation.section_number, r.citation.section_title].filter(Boolean).join(" ") || r.citation.title }),
-        el("p", { class: "passage" }, highlighted(r.text.length > 600 ? r.text.slice(0, 600) : r.text, r.highlights.filter((s) => s[1] <= 600)),
+          text: sectionLabel(r.citation.section_number, r.citation.section_title) || r.citation.title, ...lang }),
+        factBadges(resultLanguage(r), statusOf(r)),
+        el("p", { class: "passage", ...lang }, highlighted(r.text.length > 600 ? r.text.slice(0, 600) : r.text, r.highlights.filter((s) => s[1] <= 600)),
           r.text.length > 600 ? "…" : ""),
-        el("p", { class: "citation" }, el("cite", { text: r.citation.text })),
+        el("p", { class: "citation" }, el("cite", { text: r.citation.text, ...lang })),
         copyButton(() => citationString(r))));
     }
     body.append(tr);
@@ -201,14 +204,21 @@ async function renderDocuments() {
   clear($("docs-summary")).append(el("p", { text: `${data.total} documents.` }));
   const list = clear($("docs-list"));
   for (const d of data.documents) {
-    const facts = [docTypeLabel(d.doc_type), d.year, d.jurisdiction || d.members.join(", "), `${d.sections} sections`]
-      .filter(Boolean).join(" · ");
-    list.append(el("li", {}, el("a", { href: readerHref(d.doc_id), "data-nav": true, text: d.title }),
+    const facts = [docTypeLabel(d.doc_type), d.year, d.jurisdiction || d.members.join(", "), languageLabel(d.language),
+      statusLabel(statusOf(d)), `${d.sections} sections`].filter(Boolean).join(" · ");
+    list.append(el("li", { dataset: { docId: d.doc_id } }, el("a", { href: readerHref(d.doc_id), "data-nav": true, text: d.title, ...langAttrs(d.language) }),
       el("p", { class: "meta", text: facts })));
   }
 }
 
 const readerCache = new Map();
+
+function setLang(node, code) {
+  const { lang, dir } = langAttrs(code);
+  node.setAttribute("lang", lang);
+  if (dir) node.setAttribute("dir", dir);
+  else node.removeAttribute("dir");
+}
 
 async function renderReader(docId, sectionId) {
   let data = readerCache.get(docId);
@@ -220,26 +230,31 @@ async function renderReader(docId, sectionId) {
   const doc = data.document;
   if ($("read-body").dataset.docId !== docId) {
     document.title = `${doc.title} · Bali Process knowledge base`;
+    const code = doc.language || "und";
     $("read-title").textContent = doc.title;
+    setLang($("read-title"), code);
     $("read-meta").textContent = [docTypeLabel(doc.doc_type),
       doc.year ? (doc.year_to && doc.year_to !== doc.year ? `${doc.year}-${doc.year_to}` : doc.year) : null,
-      doc.jurisdiction, doc.language ? `language: ${doc.language}` : null, doc.pages ? `${doc.pages} pages` : null]
+      doc.jurisdiction, doc.pages ? `${doc.pages} pages` : null]
       .filter(Boolean).join(" · ");
+    clear($("read-facts")).append(factBadges(code, statusOf(doc)));
     const toc = clear($("toc-list"));
     const body = clear($("read-body"));
     body.dataset.docId = docId;
     for (const s of data.sections) {
-      const label = [s.number, s.title].filter(Boolean).join(" ") || s.kind;
+      // the designation as printed (มาตรา ๖, 第二百四十条), in the text's own language and script
+      const label = sectionLabel(s.designation || s.number, s.title) || s.kind;
+      const lang = langAttrs(s.language || code);
       toc.append(el("li", { class: `lvl-${Math.min(s.level, 4)}` },
-        el("a", { href: readerHref(docId, s.section_id), "data-nav": true, text: label })));
+        el("a", { href: readerHref(docId, s.section_id), "data-nav": true, text: label, ...lang })));
       const level = Math.min(2 + Math.max(0, s.level - 1), 6);
       const page = pages(s);
       const sec = el("section", { id: s.section_id, class: `doc-section lvl-${Math.min(s.level, 4)}`, tabindex: "-1" },
-        el(`h${level}`, { class: "section-title" }, label,
+        el(`h${level}`, { class: "section-title" }, el("span", { text: label, ...lang }),
           page ? el("span", { class: "pages", text: ` (${page})` }) : null),
         areaBadges(s.priority_areas));
       for (const para of s.text.split(/\n\s*\n/)) {
-        if (para.trim()) sec.append(el("p", { class: "section-text", text: para.trim() }));
+        if (para.trim()) sec.append(el("p", { class: "section-text", text: para.trim(), ...lang }));
       }
       sec.append(el("div", { class: "actions" },
         copyButton(() => `${s.citation}. ${new URL(readerHref(docId, s.section_id), window.location.origin).href}`),

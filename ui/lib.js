@@ -68,6 +68,38 @@ export function docTypeLabel(id) {
   return (state.vocab && state.vocab.doc_types[id]) || id;
 }
 
+/** A language by its code, with its names and lang tag from GET /vocabularies; an unknown code stands for itself. */
+export function language(code) {
+  const known = state.vocab && (state.vocab.languages || []).find((l) => l.code === code);
+  return known || { code: code || "und", name: code || "Undetermined", native_name: code || "Undetermined", tag: code || "und", direction: "ltr" };
+}
+
+export function languageLabel(code) {
+  return language(code).name;
+}
+
+// The three values of the status contract (documents, sections, results, the facet and the filter), labelled by
+// GET /vocabularies (these stand in until it answers); a result without one (an index built before status
+// existed) counts as unknown.
+const STATUS_LABELS = { in_force: "In force", repealed: "Repealed", unknown: "Status unknown" };
+
+export function statusOf(r) {
+  const s = r.status || (r.document && r.document.status);
+  return s in STATUS_LABELS ? s : "unknown";
+}
+
+export function statusLabel(status) {
+  const labels = (state.vocab && state.vocab.statuses) || STATUS_LABELS;
+  return labels[status] || labels.unknown || STATUS_LABELS.unknown;
+}
+
+/** Attributes for an element holding text in a language: its lang tag and direction, for fonts, line breaking
+ * and screen readers. */
+export function langAttrs(code) {
+  const l = language(code);
+  return { lang: l.tag, dir: l.direction === "rtl" ? "rtl" : null };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // API
 

@@ -1,6 +1,7 @@
 // Rendering results and filters (facet counts), with the labels of GET /vocabularies.
 
-import { $, state, el, clear, highlighted, readerHref, areaLabel, docTypeLabel, api, citationString, copyButton } from "./lib.js";
+import { $, state, el, clear, highlighted, readerHref, areaLabel, docTypeLabel, api, citationString, copyButton,
+  language, languageLabel, langAttrs, statusOf, statusLabel } from "./lib.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // rendering a result
@@ -35,21 +36,44 @@ function explanation(e) {
       e.phrase_match ? [el("dt", { text: "Phrase" }), el("dd", { text: "contains the query words as a phrase" })] : null));
 }
 
+/** The language of a result: its passage's or section's when the API gives one, else its document's. */
+export function resultLanguage(r) {
+  return r.language || (r.document && r.document.language) || "und";
+}
+
+/** Badges for a text's language (by name; its own name in the tooltip) and its status (in force, repealed). */
+export function factBadges(code, status) {
+  const l = language(code);
+  const native = l.native_name && l.native_name !== l.name ? l.native_name : null;
+  return el("ul", { class: "badges facts", "aria-label": "Language and status" },
+    el("li", {}, el("span", { class: "badge lang", dataset: { lang: l.code }, title: native ? `${l.name}: ${native}` : l.name },
+      l.name, native ? el("span", { class: "visually-hidden", text: ` (${native})` }) : null)),
+    el("li", {}, el("span", { class: `badge status ${status}`, dataset: { status }, text: statusLabel(status) })));
+}
+
+/** A section's designation as printed (มาตรา ๖, 第二百四十条) with its heading: the result's or the reader's title. */
+export function sectionLabel(number, title) {
+  return [number, title].filter(Boolean).join(" ");
+}
+
 export function resultItem(r, headingLevel = "h2") {
   const c = r.citation;
-  const heading = [c.section_number, c.section_title].filter(Boolean).join(" ") || c.title;
+  const heading = sectionLabel(c.section_number, c.section_title) || c.title;
+  const code = resultLanguage(r);
+  const lang = langAttrs(code);
   const facts = [docTypeLabel(r.document.doc_type),
     r.document.year ? (r.document.year_to && r.document.year_to !== r.document.year ? `${r.document.year}-${r.document.year_to}` : r.document.year) : null,
     r.members.length ? r.members.join(", ") : null].filter(Boolean).join(" · ");
-  return el("li", { class: "result", dataset: { sectionId: r.section_id } },
+  return el("li", { class: "result", dataset: { sectionId: r.section_id, lang: code } },
     el("article", {},
       el(headingLevel, { class: "result-title" },
-        el("a", { href: readerHref(r.doc_id, r.section_id), "data-nav": true, text: heading })),
-      el("p", { class: "doc-title", text: c.title }),
+        el("a", { href: readerHref(r.doc_id, r.section_id), "data-nav": true, text: heading, ...lang })),
+      el("p", { class: "doc-title", text: c.title, ...lang }),
       el("p", { class: "meta", text: facts }),
+      factBadges(code, statusOf(r)),
       areaBadges(r.priority_areas),
-      el("blockquote", { class: "passage" }, highlighted(r.text, r.highlights)),
-      el("p", { class: "citation" }, el("span", { class: "label", text: "Cite: " }), el("cite", { text: c.text })),
+      el("blockquote", { class: "passage", ...lang }, highlighted(r.text, r.highlights)),
+      el("p", { class: "citation" }, el("span", { class: "label", text: "Cite: " }), el("cite", { text: c.text, ...lang })),
       el("div", { class: "actions" },
         copyButton(() => citationString(r)),
         el("a", { class: "button-link", href: readerHref(r.doc_id, r.section_id), "data-nav": true, text: "Open in document" })),
@@ -59,7 +83,7 @@ export function resultItem(r, headingLevel = "h2") {
 // ---------------------------------------------------------------------------------------------------------
 // filters with facet counts
 
-function optionList(container, name, entries, selected, labeller) {
+function optionList(container, name, entries, selected, labeller, languages = false) {
   clear(container);
   const chosen = new Set(selected);
   const seen = new Set();
@@ -69,7 +93,9 @@ function optionList(container, name, entries, selected, labeller) {
     container.append(el("div", { class: "option" },
       el("input", { type: "checkbox", id, name, value, checked: chosen.has(value) }),
       el("label", { for: id },
-        el("span", { class: "opt-label", text: labeller ? labeller(value) : value }),
+        el("span", { class: "opt-label", text: labeller ? labeller(value) : value },
+          languages && language(value).native_name !== language(value).name
+            ? el("span", { class: "native", text: ` ${language(value).native_name}`, ...langAttrs(value) }) : null),
         count === null ? null : el("span", { class: "count", text: String(count), "aria-label": `${count} sections` }))));
   };
   for (const [value, count] of entries) add(value, count);
@@ -85,6 +111,10 @@ export function renderFacets(facets, params) {
   const areas = order.filter((a) => counts[a]).map((a) => [a, counts[a]]);
   optionList($("f-area"), "area", areas, params.getAll("area"), areaLabel);
   optionList($("f-doc_type"), "doc_type", Object.entries(facets.doc_type || {}), params.getAll("doc_type"), docTypeLabel);
+  // languages by name, most sections first; the option's label carries the language's own name in its script
+  optionList($("f-language"), "language", Object.entries(facets.language || {}), params.getAll("language"), languageLabel, true);
+  const statuses = ["in_force", "repealed", "unknown"].filter((st) => (facets.status || {})[st]).map((st) => [st, facets.status[st]]);
+  optionList($("f-status"), "status", statuses, params.getAll("status"), statusLabel);
   const years = Object.entries(facets.year || {});
   $("f-year").textContent = years.length ? `Sections by year: ${years.map(([y, n]) => `${y} (${n})`).join(", ")}` : "";
 }
