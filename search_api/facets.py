@@ -1,4 +1,5 @@
-"""Facet counts of a result set: distinct sections and documents, and sections by member, area, year and type."""
+"""Facet counts of a result set: distinct sections and documents, and sections by member, area, year, type and
+language."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ingest.stores import AREA_IDS, UNKNOWN_YEAR, Generation
 def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Distinct sections and documents among the given passages, and section counts by member, area, year, type."""
     if passage_rows.size == 0:
-        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
     sec = np.asarray(gen.cols["p_section"])[passage_rows]
     reps = passage_rows[_first_of_runs(sec)]  # one passage per section: sections share their metadata across passages
     members = _member_counts(gen, reps)
@@ -23,13 +24,14 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         c = int(folded[_HAS_BIT[i]].sum())
         if c:
             areas[a] = c
-    # Year and type belong to the document: count sections per document (small integer codes, bincount), then
+    # Year, type and language belong to the document: count sections per document (small integer codes, bincount), then
     # documents' counts per year and type, instead of reading both columns for every section (1M passages,
     # ~300k sections matched: 2.8 ms -> 0.1 ms on top of the per-document count).
-    doc_type, doc_year = _document_columns(gen)
+    doc_type, doc_year, doc_lang, langs = _document_columns(gen)
     per_doc = np.bincount(np.asarray(gen.cols["p_doc"])[reps], minlength=doc_type.size)
     n_docs = int(np.count_nonzero(per_doc))
     type_counts = np.bincount(doc_type, weights=per_doc, minlength=len(gen.doc_types)).astype(np.int64)
+    lang_counts = np.bincount(doc_lang, weights=per_doc, minlength=len(langs)).astype(np.int64)
     dated = doc_year >= 0
     year_counts = np.bincount(doc_year[dated], weights=per_doc[dated]).astype(np.int64) if dated.any() else np.zeros(0, np.int64)
     return {"sections": int(reps.size), "documents": n_docs}, {
@@ -37,17 +39,20 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         "priority_area": areas,
         "year": {str(int(y)): int(year_counts[y]) for y in np.flatnonzero(year_counts)},
         "doc_type": {gen.doc_types[int(t)]: int(type_counts[t]) for t in np.flatnonzero(type_counts)},
+        "language": dict(sorted(((langs[i], int(lang_counts[i])) for i in np.flatnonzero(lang_counts)), key=lambda kv: (-kv[1], kv[0]))),
     }
 
 
-def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray]:
-    """Each document row's type code and year (-1 when unknown), from the documents' metadata (which hydration
-    has already read); made once per generation."""
+def _document_columns(gen: Generation) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Each document row's type code, year (-1 when unknown) and language code (an index into the returned
+    languages), from the documents' metadata (which hydration has already read); made once per generation."""
     def build():
         docs = gen.documents().values()  # in row order
         doc_type = np.array([gen.doc_types.index(d.doc_type) for d in docs], dtype=np.intp)
         doc_year = np.array([UNKNOWN_YEAR if d.year is None else d.year for d in docs], dtype=np.intp)
-        return doc_type, doc_year
+        langs = sorted({d.language for d in docs})
+        doc_lang = np.array([langs.index(d.language) for d in docs], dtype=np.intp)
+        return doc_type, doc_year, doc_lang, langs
 
     return gen.derived("document_cols", build)
 

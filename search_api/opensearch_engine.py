@@ -118,6 +118,7 @@ def build_facet_request(match: dict | None, filters: dict | None) -> dict[str, A
             "priority_area": {"terms": {"field": "areas", "size": 100}, "aggs": per_section},
             "year": {"terms": {"field": "year", "size": 1000}, "aggs": per_section},
             "doc_type": {"terms": {"field": "doc_type", "size": 100}, "aggs": per_section},
+            "language": {"terms": {"field": "language", "size": 100}, "aggs": per_section},
         },
     }
 
@@ -296,7 +297,7 @@ class OpenSearchEngine:
             result_rows.narrowed = True
         if result_rows.narrowed:
             if result_rows.size == 0:
-                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
             body = build_facet_request({"ids": {"values": result_rows.tolist()}}, None)
         else:
             should = []
@@ -305,7 +306,7 @@ class OpenSearchEngine:
             if result_rows.dense_keys:
                 should.append({"ids": {"values": list(result_rows.dense_keys)}})
             if not should:
-                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}}
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
             body = build_facet_request({"bool": {"should": should, "minimum_should_match": 1}}, result_rows.filters)
         return self._facets(body)
 
@@ -315,12 +316,14 @@ class OpenSearchEngine:
         areas = _bucket_counts(aggs["priority_area"])
         years = _bucket_counts(aggs["year"])
         types = _bucket_counts(aggs["doc_type"])
+        langs = _bucket_counts(aggs["language"])
         # The embedded engine's orders: members by count, areas in taxonomy order, years and types ascending.
         return {"sections": int(aggs["sections"]["value"]), "documents": int(aggs["documents"]["value"])}, {
             "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
             "priority_area": {a: areas[a] for a in PRIORITY_AREAS if a in areas},
             "year": dict(sorted(years.items(), key=lambda kv: int(kv[0]))),
             "doc_type": dict(sorted(types.items())),
+            "language": dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
 
     def all_facets(self) -> tuple[dict[str, int], dict]:

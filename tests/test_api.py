@@ -200,6 +200,15 @@ def test_vocabularies_give_languages_by_code_with_their_names(tmp_path):
     assert languages["und"]["name"] == "Undetermined"
 
 
+def test_language_facet_counts_sections_by_language_code_and_the_filter_agrees(api_client):
+    data = api_client.get("/search", params={"q": "trafficking in persons"}).json()
+    languages = data["facets"]["language"]
+    assert sum(languages.values()) == data["total"] and languages["en"] > 0
+    narrowed = api_client.get("/search", params={"q": "trafficking in persons", "language": "en"}).json()
+    assert narrowed["total"] == languages["en"] and narrowed["facets"]["language"] == {"en": languages["en"]}
+    assert all(r["document"]["language"] == "en" for r in narrowed["results"])
+
+
 def test_vocabularies_need_no_index(tmp_path):
     r = TestClient(create_app(Settings(index_dir=tmp_path / "empty"))).get("/vocabularies")
     assert r.status_code == 200 and r.json()["priority_areas"]["border_management"] == "Border management"
