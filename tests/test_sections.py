@@ -393,8 +393,8 @@ def test_splitter_never_crashes_keeps_ids_unique_and_loses_no_text(lines, fmt):
 # ------------------------------------------------------------------------- the table of designations
 
 
-@pytest.mark.parametrize("row", CONTAINERS + UNITS, ids=lambda row: row.spellings[0])
-def test_every_spelling_of_a_designation_opens_its_own_row(row):
+@pytest.mark.parametrize("row", [r for r in CONTAINERS + UNITS if r.script == "latin"], ids=lambda row: row.spellings[0])
+def test_every_spelling_of_a_designation_opens_its_own_row(row):  # Thai and Chinese rows: test_sections_th_zh.py
     match = match_container if row in CONTAINERS else match_unit
     for spelling in row.spellings:
         found = match(f"{spelling} 12 Offences")
@@ -413,7 +413,11 @@ def test_numbers_order_by_their_value_arabic_or_roman():
 
 
 # the splitter's output on documents read without OCR or PDF layout, recorded for each SPLITTER_VERSION
-_OUTPUT_DIGESTS = {1: "39277275c7fc1aa55753ff3fc04d5abf8861b982520545dd7c6efebf178667d5"}
+_OUTPUT_DIGESTS = {
+    1: "39277275c7fc1aa55753ff3fc04d5abf8861b982520545dd7c6efebf178667d5",
+    # 2 splits Thai and Chinese laws and conventions' SECTION I; on a corpus without them the output is v1's
+    2: "39277275c7fc1aa55753ff3fc04d5abf8861b982520545dd7c6efebf178667d5",
+}
 _DIGEST_FIELDS = ("section_id", "path", "heading_path", "title", "number", "kind", "text", "level", "parent_id",
                   "page_start", "page_end", "attributes")
 

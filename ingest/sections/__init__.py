@@ -24,6 +24,14 @@ Modules, in the order the text flows through them: ``lines`` (the document's lin
 ``parser`` (one pass that builds the section tree, asking each structure family in turn: ``headings``,
 ``designations`` -- the table of legal designations and numerals --, ``front_matter`` and ``tables``),
 ``clauses`` (long units split at their subdivisions) and ``build`` (ids, heading paths, text, pages).
+
+Laws in Thai and Chinese -- scripts without capitals or spaces between words -- go another way, chosen by
+``scripts.dominant_script``: ``statutes`` splits them along ``มาตรา ๖`` / ``หมวด ๑`` and ``第二百四十条`` /
+``第一编`` / ``第四章`` / ``第一节`` (the ``thai`` and ``han`` rows of the designations table, numbers read by
+``numerals``), with ASCII ids (``ch-1.s-6``, ``pt-2.ch-4.art-240``, ``art-120-1`` for 第一百二十条之一,
+``s-5-bis`` for มาตรา ๕ ทวิ) and the designation as printed as the section's number; wrapped lines are joined
+without a space between Thai letters or Chinese characters, and a Thai Act's back matter (notes, schedule,
+amending Acts, Gazette footnotes) stays apart from its last section.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from ingest.sections.clauses import LONG_UNIT_WORDS
 # Bump whenever the splitter's output (ids, titles, kinds, heading paths, text, pages, attributes) changes for
 # the same input: the ingest fingerprint is built from it, so a bump re-splits and re-embeds every document.
 # tests/test_sections.py records a digest of the output for each version.
-SPLITTER_VERSION = 1
+# 2: Thai and Chinese laws split along their designations (statutes.py); SECTION I above Article 1 is a container
+SPLITTER_VERSION = 2
 
 __all__ = ["LONG_UNIT_WORDS", "PROSE_GROUP_WORDS", "SPLITTER_VERSION", "split_sections"]

@@ -12,6 +12,8 @@ from ingest.sections.designations import amendment_title
 from ingest.sections.lines import prepare_lines
 from ingest.sections.nodes import Line, Node
 from ingest.sections.parser import Parser
+from ingest.sections.scripts import dominant_script
+from ingest.sections.statutes import split_statute
 from ingest.sections.text import LIST_START, document_acronyms, is_caps, plain, words
 
 # Prose without headings is grouped into sections of roughly this many words.
@@ -25,6 +27,9 @@ def split_sections(doc: DocumentMeta, loaded: LoadedDocument) -> list[Section]:
     :param loaded: the document's text as returned by :func:`ingest.loaders.load_file`.
     :returns: sections in document order, with stable structural ids.
     """
+    script = dominant_script(loaded.text)
+    if script != "latin":  # Thai, Chinese: designations only, no capitals or spaces to read (ingest.sections.statutes)
+        return _SectionBuilder(doc, split_statute(loaded, script), legal=False).build()
     lines = prepare_lines(loaded)
     with document_acronyms([line.text for line in lines]):
         parser = Parser(lines, loaded.format)

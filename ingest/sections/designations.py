@@ -4,11 +4,14 @@ Section, SEC., §, numbered clauses ``12. (1) ...``), their numbers, titles and 
 Each way a law designates a container or a unit is one row of :data:`CONTAINERS` or :data:`UNITS`: the
 keyword as printed, the id prefix, the section kind, the word shown in the section's number, the syntax of
 the number and the numeral converter that orders numbers. A new language is new rows; a new numeral system
-(Thai digits, Chinese numerals) is a new converter passed as ``numeral`` and a ``number`` pattern; a
-designation whose keyword does not precede the number (``第二百四十条``) gives its own ``pattern``. For
-example, a Thai section would be one more row of :data:`UNITS`::
+is a converter (``integer``: Thai digits, Chinese numerals, see :mod:`~ingest.sections.numerals`) and a
+``number`` pattern; a designation whose keyword does not precede the number (``第二百四十条``) gives its own
+``pattern``; a unit inserted between two others (``มาตรา ๕ ทวิ``, ``第一百二十条之一``) is matched as group
+``sub`` and ordered and named by ``suffix``. Rows carry the script they are written in: the parser reads
+``latin`` rows, :mod:`~ingest.sections.statutes` the ``thai`` and ``han`` rows. For example::
 
-    Designation(("มาตรา",), "s", "section", "มาตรา", number="[๐-๙]+", numeral=thai_number_key)
+    Designation(("มาตรา",), "s", "section", "มาตรา", number="[๐-๙0-9]+", pattern=_THAI_UNIT, script="thai",
+                integer=decimal_int, suffix=thai_suffix)   # มาตรา ๕ ทวิ -> s-5-bis, shown as printed
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 
 from ingest.schema import slugify
 from ingest.sections.nodes import Line, Node, Reading
+from ingest.sections.numerals import (
+    CHINESE_NUMERAL, THAI_INSERTED, chinese_int, chinese_suffix, decimal_int, number_key, roman_to_int, thai_suffix,
+)
 from ingest.sections.text import BOLD_HEAD, MD_HEADING, OPEN_QUOTES, is_caps, plain, sentence_case, words
 
 ROMAN = r"[IVXLC]+"
@@ -28,27 +34,6 @@ UNIT_NUMBER = rf"\d{{1,5}}(?:[-.]?[A-Za-z]{{1,2}})?(?:-\d+)?|{ROMAN}"
 # {kw} and {num} are replaced by the row's keyword alternation and number syntax
 CONTAINER_PATTERN = r"^(?P<kw>{kw})\s+(?P<num>{num})(?=$|[\s.:—–-])\.?(?P<rest>.*)$"
 UNIT_PATTERN = r"^(?P<kw>{kw})\s*(?P<num>{num})(?![\w])(?P<rest>.*)$"
-
-
-# --------------------------------------------------------------------------------------- numerals
-
-
-def roman_to_int(text: str) -> int:
-    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
-    total, prev = 0, 0
-    for ch in reversed(text.lower()):
-        v = values.get(ch, 0)
-        total += -v if v < prev else v
-        prev = max(prev, v)
-    return total
-
-
-def number_key(num: str) -> tuple[int, str]:
-    """Sort key of an Arabic or Roman designation number: ``12A`` -> (12, "a"), ``IV`` -> (4, "")."""
-    m = re.match(r"(\d+)\s*[-.]?\s*([A-Za-z]*)", num)
-    if m:
-        return int(m.group(1)), m.group(2).lower()
-    return roman_to_int(num), ""
 
 
 # ---------------------------------------------------------------------------------- the table
@@ -68,6 +53,11 @@ class Designation:
     number: str = UNIT_NUMBER  # regex of the number
     numeral: Callable[[str], tuple[int, str]] = number_key  # orders the numbers of one zone
     pattern: str = UNIT_PATTERN
+    # scripts without capitals or word spaces (Thai, Chinese) are read by ingest.sections.statutes, not the parser
+    script: str = "latin"
+    integer: Callable[[str], int] | None = None  # the number's value; set, the id shows it in ASCII (s-6, art-240)
+    suffix: Callable[[str], tuple[int, str]] | None = None  # group "sub" (ทวิ, /๔, 之一) -> (order, id part)
+    rank: float | None = None  # containers of a fixed hierarchy (编 > 章 > 节); None: the top level seen so far
 
     def regex(self) -> re.Pattern[str]:
         kw = "|".join(re.escape(s) for s in self.spellings)
@@ -77,6 +67,35 @@ class Designation:
 def _container(spellings: tuple[str, ...], rank_class: str, seg: str, kind: str, label: str, **kw) -> Designation:
     return Designation(spellings, seg, kind, label, rank_class=rank_class, number=CONTAINER_NUMBER,
                        pattern=CONTAINER_PATTERN, **kw)
+
+
+# Thai: มาตรา ๖, มาตรา ๕ ทวิ, มาตรา ๒๘/๔ (the number may open the next line: joined before matching), หมวด ๑
+_THAI_DIGITS = "[๐-๙0-9]{1,5}"
+_THAI_INSERTED = "|".join(sorted(THAI_INSERTED, key=len, reverse=True))
+_THAI_SUFFIX = rf"(?:{_THAI_INSERTED})(?=\s|\[|$)|/\s*[๐-๙0-9]{{1,3}}"
+_THAI_UNIT = r"^(?P<kw>{kw})\s*(?P<num>{num})(?:\s*(?P<sub>" + _THAI_SUFFIX + r"))?(?P<rest>(?=\s|\[|$).*)$"
+_THAI_CONTAINER = r"^(?P<kw>{kw})\s*(?:ที่\s*)?(?P<num>{num})(?P<rest>(?=\s|\[|$).*)$"
+# Chinese: 第二百四十条, 第一百二十条之一, 第一编 / 第一分编 / 第一章 / 第一节 (the keyword follows the number)
+_CN_NUMBER = f"[{CHINESE_NUMERAL}]{{1,12}}"
+_CN_UNIT = r"^第\s*(?P<num>{num})\s*(?P<kw>{kw})(?:(?P<sub>之[一二三四五六七八九十]{1,3}))?(?P<rest>(?=\s|【|$).*)$"
+_CN_CONTAINER = r"^第\s*(?P<num>{num})\s*(?P<kw>{kw})(?P<rest>(?=\s|$).*)$"
+# a heading that is only a name (บทเฉพาะกาล, 附则) or a name and a number (附件一); the line holds nothing else
+_NAMED = r"^(?P<kw>{kw})\s*(?P<num>{num})(?P<rest>)$"
+
+
+def _thai(spellings: tuple[str, ...], seg: str, kind: str, pattern: str, **kw) -> Designation:
+    return Designation(spellings, seg, kind, spellings[0], number=_THAI_DIGITS, pattern=pattern, script="thai",
+                       integer=decimal_int, **kw)
+
+
+def _chinese(spelling: str, seg: str, kind: str, pattern: str, **kw) -> Designation:
+    return Designation((spelling,), seg, kind, None, number=_CN_NUMBER, pattern=pattern, script="han",
+                       integer=chinese_int, **kw)
+
+
+def _named(spelling: str, seg: str, kind: str, script: str, number: str = "") -> Designation:
+    return Designation((spelling,), seg, kind, None, number=number, pattern=_NAMED, script=script,
+                       integer=chinese_int if number else None)
 
 
 CONTAINERS: tuple[Designation, ...] = (
@@ -89,6 +108,22 @@ CONTAINERS: tuple[Designation, ...] = (
     _container(("SUBPART", "Subpart"), "subpart", "subpart", "part", "Subpart", prose_needs_title=True),
     _container(("BAGIAN", "Bagian"), "bagian", "bagian", "part", "Bagian", prose_needs_title=True),
     _container(("PARAGRAF", "Paragraf"), "paragraf", "paragraf", "division", "Paragraf", prose_needs_title=True),
+    # Thai codes: บรรพ (book) > ภาค (part) > ลักษณะ (title) > หมวด (chapter) > ส่วน (division)
+    _thai(("บรรพ",), "bk", "part", _THAI_CONTAINER, rank=1.0),
+    _thai(("ภาค",), "pt", "part", _THAI_CONTAINER, rank=1.2),
+    _thai(("ลักษณะ",), "title", "part", _THAI_CONTAINER, rank=1.4),
+    _thai(("หมวด",), "ch", "chapter", _THAI_CONTAINER, rank=1.6),
+    _thai(("ส่วน",), "div", "division", _THAI_CONTAINER, rank=1.8),
+    _named("บทเฉพาะกาล", "transitional", "chapter", "thai"),  # transitional provisions
+    # Chinese: 编 (part) > 分编 (sub-part) > 章 (chapter) > 节 (section)
+    _chinese("编", "pt", "part", _CN_CONTAINER, rank=1.0),
+    _chinese("分编", "subpt", "part", _CN_CONTAINER, rank=1.2),
+    _chinese("章", "ch", "chapter", _CN_CONTAINER, rank=1.4),
+    _chinese("节", "sec", "division", _CN_CONTAINER, rank=1.6),
+    _named("总则", "general", "part", "han"),  # general provisions, as a heading of their own
+    _named("分则", "specific", "part", "han"),  # specific provisions
+    _named("附则", "supplementary", "chapter", "han"),  # supplementary provisions
+    _named("附件", "annex", "schedule", "han", number=f"[{CHINESE_NUMERAL}]{{0,6}}"),
 )
 UNITS: tuple[Designation, ...] = (
     Designation(("Article", "ARTICLE", "Art."), "art", "article", "Article"),
@@ -100,9 +135,22 @@ UNITS: tuple[Designation, ...] = (
     Designation(("§",), "s", "section", "§"),
     Designation(("Rule", "RULE"), "r", "section", "Rule"),
     Designation(("Regulation", "REGULATION"), "reg", "section", "Regulation"),
+    # มาตรา: sections of Thai Acts and Codes; ข้อ: clauses of Thai regulations, rules and orders
+    _thai(("มาตรา",), "s", "section", _THAI_UNIT, suffix=thai_suffix),
+    _thai(("ข้อ",), "cl", "section", _THAI_UNIT, suffix=thai_suffix),
+    _chinese("条", "art", "article", _CN_UNIT, suffix=chinese_suffix),  # 第…条, sub-articles 第…条之一
 )
-_CONTAINER_REGEXES = [(row, row.regex()) for row in CONTAINERS]
-_UNIT_REGEXES = [(row, row.regex()) for row in UNITS]
+
+
+def _regexes(table: tuple[Designation, ...], script: str) -> list[tuple[Designation, re.Pattern[str]]]:
+    return [(row, row.regex()) for row in table if row.script == script]
+
+
+_REGEXES = {
+    (kind, script): _regexes(table, script)
+    for kind, table in (("container", CONTAINERS), ("unit", UNITS))
+    for script in ("latin", "thai", "han")
+}
 
 
 @dataclass(frozen=True)
@@ -113,34 +161,50 @@ class Designated:
     kw: str
     num: str
     rest: str
+    sub: str = ""  # the suffix of an inserted unit as printed: ทวิ, /๔, 之一
+    printed: str = ""  # the designation as printed, spaces collapsed: มาตรา ๕ ทวิ, 第一百二十条之一
 
     @property
     def key(self) -> tuple[int, str]:
-        return self.row.numeral(self.num)
+        if self.row.integer is None:
+            return self.row.numeral(self.num)
+        order = self.row.suffix(self.sub)[0] if self.sub and self.row.suffix else 0
+        return self.row.integer(self.num), f"{order:03d}" if self.sub else ""
 
     @property
     def number(self) -> str:
+        if self.row.script != "latin":
+            return self.printed
         return f"{self.row.label or self.kw} {self.num}"
 
     @property
     def seg(self) -> str:
-        return f"{self.row.seg}-{slugify(self.num)}"
+        if self.row.integer is None:
+            return f"{self.row.seg}-{slugify(self.num)}" if self.num else self.row.seg
+        seg = f"{self.row.seg}-{self.row.integer(self.num)}" if self.num else self.row.seg
+        if self.sub and self.row.suffix:
+            seg = f"{seg}-{self.row.suffix(self.sub)[1]}"
+        return seg
 
 
 def _match(table: list[tuple[Designation, re.Pattern[str]]], text: str) -> Designated | None:
     for row, regex in table:
         m = regex.match(text)
         if m:
-            return Designated(row, m.group("kw"), m.group("num"), m.group("rest"))
+            sub = m.groupdict().get("sub") or ""
+            printed = re.sub(r"\s+", " ", text[: m.start("rest")]).strip()
+            return Designated(row, m.group("kw"), m.group("num"), m.group("rest"), sub, printed)
     return None
 
 
-def match_container(text: str) -> Designated | None:
-    return _match(_CONTAINER_REGEXES, text)
+def match_container(text: str, script: str = "latin") -> Designated | None:
+    """The container designation a line opens with (``Part III``, ``หมวด ๑``, ``第一章``), if any."""
+    return _match(_REGEXES[("container", script)], text)
 
 
-def match_unit(text: str) -> Designated | None:
-    return _match(_UNIT_REGEXES, text)
+def match_unit(text: str, script: str = "latin") -> Designated | None:
+    """The unit designation a line opens with (``Section 12``, ``มาตรา ๖``, ``第二百四十条``), if any."""
+    return _match(_REGEXES[("unit", script)], text)
 
 
 # numbered clauses of Commonwealth bills: "12. (1) A person ..."; "**5a.** ..."
@@ -237,7 +301,7 @@ def amendment_title(text: str) -> str:
 
 class DesignationRules:
     """Parser steps for containers, units and numbered clauses (mixed into :class:`~.parser.Parser`, whose
-    state they use: ``zone``, ``legal``, ``numbered_regime``, ``last_unit``, ``quote_depth``, ``pending``)."""
+    state they use: ``zone``, ``legal``, ``numbered_regime``, ``articles``, ``last_unit``, ``quote_depth``, ``pending``)."""
 
     def _take_designation(self, r: Reading) -> bool:
         return (
@@ -275,6 +339,8 @@ class DesignationRules:
         if parsed is None or raw.lstrip("#").strip().startswith(tuple(OPEN_QUOTES)):
             return False
         title, body = parsed
+        if m.row.kind == "section" and re.fullmatch(ROMAN, m.num) and self.articles:
+            return self._open_section_group(m, title, body, line, md_level)
         key = m.key
         last = self.last_unit.get(self.zone)
         if last is not None and key <= last:
@@ -286,6 +352,17 @@ class DesignationRules:
         self._attach_pending_title(node)
         self._open(node)
         self.last_unit[self.zone] = key
+        if body:
+            self._add_body(Line(body, line.page))
+        if not node.title:
+            self._expect(node)
+        return True
+
+    def _open_section_group(self, m: Designated, title: str, body: str, line: Line, md_level: int | None) -> bool:
+        """``SECTION I`` above ``Article 1`` (as conventions group their articles) is a container, not a unit."""
+        node = Node(kind="division", seg=f"sec-{slugify(m.num)}", number=m.number, title=sentence_case(title),
+                    rank=self._container_rank("section-group"), zone=self.zone, page=line.page, md_level=md_level)
+        self._open(node)
         if body:
             self._add_body(Line(body, line.page))
         if not node.title:

@@ -35,6 +35,9 @@ class Parser(HeadingRules, DesignationRules, FrontMatterRules, TableRules):
         self.title_block: list[Line] = []
         self.has_md_headings = any(MD_HEADING.match(line.text) for line in lines)
         self.legal, self.numbered_regime = self._prescan()
+        self.articles = sum(  # a law numbered by articles: a "Section" with a Roman number groups them
+            1 for line in lines if (u := match_unit(plain(line.text.strip().lstrip("#").strip()))) and u.row.kind == "article"
+        ) >= 2
         self.preamble: Node | None = None
         self.toc_seen: set[str] = set()
         self.toc_last: tuple[int, str] | None = None
