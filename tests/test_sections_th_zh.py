@@ -185,6 +185,15 @@ def test_another_thai_act_splits_with_inserted_sections_and_cross_references_in_
     assert sections["preamble"].text == "พระราชบัญญัติทดสอบ พ.ศ. ๒๕๖๗"
 
 
+def test_thai_act_with_a_blank_line_between_every_paragraph():
+    # the Gazette's text when its paragraph ends (bare LF, wrapped lines end in CRLF) are kept as blank lines
+    text = "หมวด ๑\n\nบททั่วไป\n\nมาตรา\n๑ ผู้ใด\nกระทำ\n\nผู้นั้นต้องระวางโทษ\n\nหมวด\n๒\n\nบทกำหนดโทษ\n\nมาตรา ๒ ให้ใช้"
+    sections = {s.path: s for s in _split_text(text)}
+    assert list(sections) == ["ch-1", "ch-1.s-1", "ch-2", "ch-2.s-2"]
+    assert sections["ch-1"].title == "บททั่วไป" and sections["ch-2"].title == "บทกำหนดโทษ"
+    assert sections["ch-1.s-1"].text == "ผู้ใดกระทำ\n\nผู้นั้นต้องระวางโทษ"
+
+
 def test_thai_text_without_blank_lines_still_splits_at_its_sections():
     text = "มาตรา ๑ ให้ใช้บังคับ\nมาตรา ๒ ผู้ใดกระทำตาม\nมาตรา ๑ วรรคสอง ต้องระวางโทษ\nมาตรา ๓ ให้รัฐมนตรีรักษาการ"
     sections = _split_text(text)
