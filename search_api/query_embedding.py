@@ -199,3 +199,42 @@ def _single_threaded_torch(default: int) -> None:
 
 _BATCHERS: dict[tuple, QueryBatcher] = {}
 _BATCHERS_LOCK = threading.Lock()
+
+
+class MultilingualQueryEmbedder:
+    """Queries to multilingual-e5-small vectors (``"query: "`` added by the model), for the cross-lingual leg:
+    the same ``QueryBatcher`` threads as the English model, one worker (the model is locked per forward pass, so
+    queries that queue up meanwhile go in one batch), one torch thread."""
+
+    def __init__(self, passages=None, workers: int = 1) -> None:
+        from ingest.embedder import MultilingualEmbedder
+
+        self.passages = passages or MultilingualEmbedder()
+        self.workers = workers
+        self._batcher: QueryBatcher | None = None
+        self._lock = threading.Lock()
+
+    def batcher(self) -> QueryBatcher:
+        with self._lock:
+            if self._batcher is None:
+                self._batcher = QueryBatcher(None, workers=self.workers, onnx=_E5Queries(self.passages.model()))
+            return self._batcher
+
+    def warm_up_queries(self) -> None:
+        self.embed_query("warm up")
+
+    def submit_query(self, text: str) -> PendingEmbedding:
+        return PendingEmbedding(self.batcher().submit(text))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.submit_query(text).result()
+
+
+class _E5Queries:
+    """What ``QueryBatcher`` calls for a batch of texts (as it calls an ``OnnxQueryModel``)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.query(list(texts))

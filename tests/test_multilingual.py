@@ -127,3 +127,24 @@ def test_a_query_and_its_own_provision_in_another_language_are_close(model, pass
     q = model.query("What is the punishment for abducting and trafficking women or children?")
     article_240, organised_crime = model.passage(passages["zh"])
     assert float(q @ article_240) > float(q @ organised_crime)
+
+
+def test_the_passage_and_query_embedders_of_the_multilingual_leg(passages):
+    from ingest.embedder import MultilingualEmbedder
+    from search_api.query_embedding import MultilingualQueryEmbedder
+
+    embedder = MultilingualEmbedder(dtype="fp32", batch_size=4)
+    texts = passages["zh"] + passages["th"]
+    vectors = embedder.embed_passages(texts)
+    model = embedder.model()
+    assert vectors.shape == (len(texts), 384) and embedder.embed_passages([]).shape == (0, 384)
+    assert np.allclose(vectors, model.passage(texts), atol=1e-5)
+    assert embedder.count_tokens(texts[0]) == model.token_count(texts[0])
+    assert embedder.info()["dim"] == 384 and embedder.info()["max_tokens"] == 256
+
+    queries = MultilingualQueryEmbedder(embedder)
+    asked = ["拐卖妇女、儿童的刑罚", "trafficking in persons penalty", "การค้ามนุษย์"]
+    pending = [queries.submit_query(q) for q in asked]  # queued together: may be encoded as one batch
+    for q, p in zip(asked, pending):
+        assert np.allclose(p.result(), model.query(q), atol=1e-5)
+    assert float(queries.embed_query(asked[0]) @ vectors[0]) > float(queries.embed_query(asked[0]) @ vectors[-1])
