@@ -22,6 +22,11 @@ def tier_sizes(value: str) -> list[int]:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.parallel:
+        from eval.scripts.parallel_check import run_cli
+
+        args.mode = (args.mode or ["hybrid"])[0]
+        return run_cli(args, settings)
     from eval.run import run_eval_cli
 
     return run_eval_cli(args, settings)
@@ -55,6 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--split", default="dev")
     s.add_argument("--mode", action="append", choices=["hybrid", "bm25", "dense", "rrf"], default=[])
     s.add_argument("--json", action="store_true")
+    s.add_argument("--filters", action="store_true",
+                   help="apply each query's metadata.filters (member, doc_type, language, area, years) to its search")
+    s.add_argument("--parallel", action="store_true",
+                   help="instead of the questions, the parallel-text check over the dataset's corpus: each section of "
+                   "--source, searched with --language, must find the same-numbered section of --target (hit@1, hit@5)")
+    s.add_argument("--source", default="my-atip-bill-2007-en", help="with --parallel: the text whose sections are queries")
+    s.add_argument("--target", default="my-atip-bill-2007-ms", help="with --parallel: its translation")
+    s.add_argument("--language", default="ms", help="with --parallel: the language filter of the searches")
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("bench", help="run the benchmarks and write eval/bench_results/")
