@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--mode", action="append", choices=["hybrid", "bm25", "dense", "rrf"], default=[])
     s.add_argument("--json", action="store_true")
     s.add_argument("--filters", action="store_true",
-                   help="apply each query's metadata.filters (member, doc_type, language, area, years) to its search")
+                   help="apply each query's metadata.filters (member, doc_type, language, years; not area) to its search")
     s.add_argument("--parallel", action="store_true",
                    help="instead of the questions, the parallel-text check over the dataset's corpus: each section of "
                    "--source, searched with --language, must find the same-numbered section of --target (hit@1, hit@5)")

@@ -121,10 +121,11 @@ def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder
 
 
 def query_filters(meta: dict) -> SearchFilters:
-    """A query's ``metadata.filters`` (bali_dev's vocabulary: member, doc_type, language, area, doc_id as lists,
-    year_from, year_to) as searcher filters."""
+    """A query's ``metadata.filters`` (bali_dev's vocabulary: member, doc_type, language, doc_id as lists, year_from,
+    year_to) as searcher filters. ``area`` is left out: corpus entries carry no priority areas, so it would
+    exclude everything."""
     f = meta.get("filters") or {}
-    return build_filters(members=f.get("member"), areas=f.get("area"), doc_types=f.get("doc_type"), doc_ids=f.get("doc_id"),
+    return build_filters(members=f.get("member"), doc_types=f.get("doc_type"), doc_ids=f.get("doc_id"),
                          languages=f.get("language"), year_from=f.get("year_from"), year_to=f.get("year_to"))
 
 

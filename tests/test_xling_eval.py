@@ -67,6 +67,13 @@ def test_filtered_questions_judge_only_sections_the_filter_keeps(ds):
         assert all(ds.corpus[sid]["metadata"]["language"] in f.languages for sid in ds.qrels[qid]), qid
 
 
+def test_bali_dev_filters_read_as_searcher_filters():
+    f = query_filters({"filters": {"member": ["Sri Lanka"], "doc_type": ["law"], "year_from": 2020}})
+    assert (f.members, f.doc_types, f.year_from, f.year_to) == (("Sri Lanka",), ("law",), 2020, None)
+    assert query_filters({"filters": {"doc_type": ["work_plan"], "area": ["border_management"]}}).areas == ()
+    assert query_filters({}).is_empty()
+
+
 def test_committed_qrels_are_what_the_judgements_resolve_to_on_the_committed_corpus(ds):
     """build_xling's resolution, run over corpus.jsonl grouped by document, gives qrels/dev.tsv exactly (the check
     against a fresh split of the corpus is ``python -m eval.scripts.build_xling --check``)."""
