@@ -243,7 +243,7 @@ async function renderReader(docId, sectionId) {
     body.dataset.docId = docId;
     for (const s of data.sections) {
       // the designation as printed (มาตรา ๖, 第二百四十条), in the text's own language and script
-      const label = sectionLabel(s.designation || s.number, s.title) || s.kind;
+      const label = sectionLabel(s.number, s.title) || s.kind;
       const lang = langAttrs(s.language || code);
       toc.append(el("li", { class: `lvl-${Math.min(s.level, 4)}` },
         el("a", { href: readerHref(docId, s.section_id), "data-nav": true, text: label, ...lang })));
@@ -252,6 +252,9 @@ async function renderReader(docId, sectionId) {
       const sec = el("section", { id: s.section_id, class: `doc-section lvl-${Math.min(s.level, 4)}`, tabindex: "-1" },
         el(`h${level}`, { class: "section-title" }, el("span", { text: label, ...lang }),
           page ? el("span", { class: "pages", text: ` (${page})` }) : null),
+        // a provision repealed on its own, in a law still in force, says so where it is read
+        s.status === "repealed" && statusOf(doc) !== "repealed"
+          ? el("p", { class: "badge status repealed", text: statusLabel("repealed") }) : null,
         areaBadges(s.priority_areas));
       for (const para of s.text.split(/\n\s*\n/)) {
         if (para.trim()) sec.append(el("p", { class: "section-text", text: para.trim(), ...lang }));

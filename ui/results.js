@@ -47,7 +47,8 @@ export function factBadges(code, status) {
   const native = l.native_name && l.native_name !== l.name ? l.native_name : null;
   return el("ul", { class: "badges facts", "aria-label": "Language and status" },
     el("li", {}, el("span", { class: "badge lang", dataset: { lang: l.code }, title: native ? `${l.name}: ${native}` : l.name },
-      l.name, native ? el("span", { class: "visually-hidden", text: ` (${native})` }) : null)),
+      el("span", { class: "name", text: l.name }),
+      native ? el("span", { class: "visually-hidden", text: ` (${native})`, ...langAttrs(l.code) }) : null)),
     el("li", {}, el("span", { class: `badge status ${status}`, dataset: { status }, text: statusLabel(status) })));
 }
 
