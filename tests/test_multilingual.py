@@ -148,3 +148,25 @@ def test_the_passage_and_query_embedders_of_the_multilingual_leg(passages):
     for q, p in zip(asked, pending):
         assert np.allclose(p.result(), model.query(q), atol=1e-5)
     assert float(queries.embed_query(asked[0]) @ vectors[0]) > float(queries.embed_query(asked[0]) @ vectors[-1])
+
+
+def test_passages_can_be_cut_by_this_models_tokens(passages):
+    """``split_passages`` reads ``encode(text).ids``/``.offsets``: with this tokenizer, Thai is cut at 256 of
+    this model's tokens (MiniLM's tokenizer sees a Thai provision as a few unknown words, so cut by it a passage
+    runs to ~900 of them)."""
+    from ingest.multilingual import passage_tokenizer
+    from ingest.passages import split_passages
+    from ingest.schema import Section
+
+    tokenizer = passage_tokenizer()
+    text = (LAWS / "th_anti_trafficking_act_2008_th.txt").read_text("utf-8")
+    for sample in [*[t for ts in passages.values() for t in ts], text[:3000], "a\u200bb\x00  c\t\td \U0001fae8\U0001fae8 ﬁ"]:
+        encoding = tokenizer.encode(sample)
+        assert encoding.ids == tokenizer.content_ids([sample])[0]
+        assert all(0 <= a < b <= len(sample) for a, b in encoding.offsets)
+    section = Section(section_id="th-atipa-2008:all", doc_id="th-atipa-2008", path="all", heading_path=["ATIPA"],
+                      title="", number=None, kind="section", text=text, ordinal=0)
+    cut = split_passages(section, tokenizer, 256)
+    assert len(cut) > 10
+    assert max(tokenizer.count(p.context + "\n" + p.text) for p in cut) <= 256 + 3  # + "passage: "
+    assert "".join("".join(p.text for p in cut).split()) == "".join(text.split())  # every character, in order
