@@ -36,6 +36,10 @@ class CorruptFileError(IngestError):
     reason = "the file is corrupt or truncated"
 
 
+class InvalidStructureError(IngestError):
+    reason = "the file does not have the expected structure"
+
+
 class FileTooLargeError(IngestError):
     reason = "the file is larger than the configured limit"
 

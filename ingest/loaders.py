@@ -1,4 +1,5 @@
-"""Read one corpus file into clean page texts: PDF (text layer, else OCR), Markdown and plain text.
+"""Read one corpus file into clean page texts: PDF (text layer, else OCR), Markdown, plain text, and structured
+provision JSON (:mod:`ingest.provisions`), whose provisions come with it.
 
 The loader removes what is furniture rather than content -- running headers and footers repeated on
 every page, bare page numbers, hyphenation at line ends -- and takes marginal notes (the small-print
@@ -31,16 +32,17 @@ from ingest.errors import (
     OCRUnavailableError,
     UnsupportedFormatError,
 )
+from ingest.provisions import ProvisionSource, read_provision_json
 from ingest.settings import Settings
 
 # The version of what the loaders make of a file. Bump it with any change to their output (pages, OCR pages,
 # marginal notes): it is part of the ingest fingerprint, so every document is read again (and re-embedded).
 # tests/test_ingest.py's corpus digest fails until it is bumped.
-LOADER_VERSION = 1
+LOADER_VERSION = 2
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".md", ".markdown", ".txt", ".text")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".md", ".markdown", ".txt", ".text", ".json")
 
-_FORMATS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text"}
+_FORMATS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".json": "json"}
 
 # A page with fewer letters/digits than this is treated as having no text layer.
 _MIN_TEXT_LAYER_CHARS = 20
@@ -66,6 +68,7 @@ class LoadedDocument:
     paged: bool  # True for PDFs
     ocr_pages: list[int]  # 1-based numbers of pages whose text came from OCR
     margin_notes: list[MarginNote] = field(default_factory=list)
+    provisions: ProvisionSource | None = None  # structured provision JSON: its fields and provisions
 
     @property
     def text(self) -> str:
@@ -85,6 +88,8 @@ def load_file(path: Path, settings: Settings | None = None) -> LoadedDocument:
     :raises EncryptedFileError: a PDF that cannot be opened with an empty password.
     :raises CorruptFileError: a PDF that pypdf cannot read, or a truncated one.
     :raises OCRUnavailableError: a PDF page without text layer and no tesseract/pdftoppm installed.
+    :raises CorruptFileError: malformed JSON (line and column named).
+    :raises InvalidStructureError: JSON that is not provision JSON (the missing field named).
     """
     settings = settings or Settings()
     path = Path(path)
@@ -102,7 +107,14 @@ def load_file(path: Path, settings: Settings | None = None) -> LoadedDocument:
         raise EmptyDocumentError(path, "the file is empty (0 bytes)")
     if _FORMATS[suffix] == "pdf":
         return _load_pdf(path, settings)
+    if _FORMATS[suffix] == "json":
+        return _load_json(path)
     return _load_text(path, _FORMATS[suffix])
+
+
+def _load_json(path: Path) -> LoadedDocument:
+    source = read_provision_json(path, path.read_bytes())
+    return LoadedDocument(path=path, format="json", pages=[source.text()], paged=False, ocr_pages=[], provisions=source)
 
 
 # --------------------------------------------------------------------------------------------- text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ingest.errors import ManifestError
 from ingest.schema import DocumentMeta, check_doc_id
-from ingest.vocabularies import DOC_TYPES, canonical_member, parse_period
+from ingest.vocabularies import DOC_TYPES, STATUSES, canonical_member, parse_period
 
 MANIFEST_NAME = "manifest.csv"
 REQUIRED_COLUMNS = ("doc_id", "path", "title", "doc_type")
@@ -84,7 +84,10 @@ def _document(row: _Row, root: Path) -> DocumentMeta:
     title = row.cell("title")
     if not title:
         raise row.error("title", "must not be empty")
-    return DocumentMeta(
+    status = row.cell("status")
+    if status and status not in STATUSES:
+        raise row.error("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+    meta = DocumentMeta(
         doc_id=row.cell("doc_id"),
         path=rel,
         title=title,
@@ -94,10 +97,12 @@ def _document(row: _Row, root: Path) -> DocumentMeta:
         year=year,
         year_to=year_to,
         language=row.cell("language", "en") or "en",
+        status=status or "unknown",  # blank: unknown, unless the file itself says (provision JSON's status)
         source=row.cell("source"),
         licence=row.cell("licence"),
         notes=row.cell("notes"),
     )
+    return meta
 
 
 def _years(row: _Row) -> tuple[int | None, int | None]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from ingest.schema import Passage, Section
+from ingest.vocabularies import UNKNOWN_STATUS
 
 # The version of the passage cutter's output. Bump it with any change to how sections become passages: it is
 # part of both ingest fingerprints, so passages are cut and embedded again. tests/test_ingest.py's corpus digest
@@ -93,6 +94,7 @@ def split_passages(section: Section, tokenizer: Tokenizer, max_tokens: int = 256
                 context=context,
                 page_start=section.page_start,
                 page_end=section.page_end,
+                status=section.status or UNKNOWN_STATUS,
             )
         )
 

@@ -45,10 +45,13 @@ class DocumentProcessor:
 
     def describe(self, path: Path, loaded: LoadedDocument, meta: DocumentMeta | None) -> DocumentMeta:
         """The document's metadata: ``meta`` (from a manifest or the caller) or inferred from its text; pages."""
-        from ingest.metadata import infer_document_meta
+        from ingest.metadata import adopt_source_fields, infer_document_meta
 
+        fields = loaded.provisions.fields if loaded.provisions is not None else None  # provision JSON's own fields
         if meta is None:
-            meta = infer_document_meta(path, "\n".join(loaded.pages))
+            meta = infer_document_meta(path, "\n".join(loaded.pages), fields=fields)
+        else:
+            adopt_source_fields(meta, fields)
         meta.pages = len(loaded.pages) if loaded.paged else None
         meta.ocr_pages = len(loaded.ocr_pages)
         return meta

@@ -14,9 +14,10 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ingest.vocabularies import PRIORITY_AREAS
+from ingest.vocabularies import PRIORITY_AREAS, STATUSES, UNKNOWN_STATUS
 
-SCHEMA_VERSION = 1
+# 2: documents, sections and passages carry ``status`` (in_force | repealed | unknown)
+SCHEMA_VERSION = 2
 
 AreaBasis = Literal["stated", "inferred"]
 
@@ -49,6 +50,7 @@ class DocumentMeta:
     year: int | None = None
     year_to: int | None = None  # end of a period such as 2017-2019 for plans
     language: str = "en"
+    status: str = UNKNOWN_STATUS  # in_force | repealed | unknown (ingest.vocabularies.STATUSES)
     source: str = ""
     licence: str = ""
     notes: str = ""
@@ -56,6 +58,9 @@ class DocumentMeta:
     pages: int | None = None
     ocr_pages: int = 0
     inferred_fields: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +90,8 @@ class Section:
     attributes: dict[str, str] = field(default_factory=dict)  # e.g. table columns of a work-plan row
     members: list[str] = field(default_factory=list)
     priority_areas: list[AreaTag] = field(default_factory=list)
+    # the document's status, or "repealed" for a repealed provision of a law in force; "" until annotated
+    status: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +115,7 @@ class Passage:
     context: str  # heading path joined, prepended for BM25 and the model so headings are searchable
     page_start: int | None = None
     page_end: int | None = None
+    status: str = UNKNOWN_STATUS  # its section's
 
     @property
     def search_text(self) -> str:
@@ -138,6 +146,13 @@ def slugify(text: str, max_len: int = 48) -> str:
 
 DOC_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 SECTION_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}:[a-z0-9][a-z0-9.\-]{0,299}$")
+
+
+def check_status(status: str) -> str:
+    """Validate a document status (one of ``ingest.vocabularies.STATUSES``)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    return status
 
 
 def check_doc_id(doc_id: str) -> str:

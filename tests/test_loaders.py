@@ -177,7 +177,7 @@ def test_non_pdf_named_pdf_raises_corrupt_error(tmp_path):
     assert "fake.pdf" in str(err.value)
 
 
-@pytest.mark.parametrize("name", ["empty.md", "empty.pdf", "empty.txt"])
+@pytest.mark.parametrize("name", ["empty.md", "empty.pdf", "empty.txt", "empty.json"])
 def test_zero_byte_file_raises_empty_error(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(b"")
@@ -236,4 +236,4 @@ def test_every_loader_error_is_an_ingest_error_and_a_value_error(tmp_path):
 
 
 def test_supported_suffixes():
-    assert set(SUPPORTED_SUFFIXES) == {".pdf", ".md", ".markdown", ".txt", ".text"}
+    assert set(SUPPORTED_SUFFIXES) == {".pdf", ".md", ".markdown", ".txt", ".text", ".json"}

@@ -11,8 +11,10 @@ from hypothesis import given, settings as hsettings, strategies as st
 from pypdf import PdfReader
 
 from ingest.errors import ManifestError, UnknownFilterValueError
+from ingest.loaders import load_file
 from ingest.manifest import load_manifest
 from ingest.metadata import annotate_sections, detect_members, infer_areas, infer_document_meta, stated_area_from_heading
+from ingest.metadata.language import DETECTABLE, UNDETERMINED
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import PROJECT_ROOT
 from ingest.vocabularies import MEMBERS, PRIORITY_AREAS, canonical_area, canonical_member
@@ -328,7 +330,7 @@ def test_a_plan_period_gives_year_and_year_to(tmp_path):
 
 def test_empty_text_gives_sane_defaults(tmp_path):
     meta = infer_document_meta(tmp_path / "scan_0001.pdf", "")
-    assert (meta.doc_id, meta.title, meta.doc_type, meta.language) == ("scan-0001", "scan 0001", "other", "en")
+    assert (meta.doc_id, meta.title, meta.doc_type, meta.language) == ("scan-0001", "scan 0001", "other", "und")
     assert (meta.jurisdiction, meta.year, meta.members) == (None, None, [])
     assert meta.inferred_fields == ["doc_id", "title", "doc_type", "language"]
 
@@ -339,6 +341,8 @@ def _manifest() -> list[dict]:
 
 
 def _first_pages(path: Path) -> str:
+    if path.suffix == ".json":
+        return load_file(path).text[:3000]
     if path.suffix == ".pdf":
         return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages[:3])[:3000]
     return path.read_text("utf-8")[:3000]
@@ -359,18 +363,22 @@ MANIFEST_KNOWS_MORE = {
     ids=lambda r: r["doc_id"],
 )
 def test_inference_from_first_pages_agrees_with_the_manifest(row):
-    meta = infer_document_meta(Path(row["path"]), _first_pages(CORPUS / row["path"]))
+    path = CORPUS / row["path"]
+    loaded = load_file(path) if path.suffix == ".json" else None
+    fields = loaded.provisions.fields if loaded else None
+    meta = infer_document_meta(Path(row["path"]), _first_pages(path), fields=fields)
     expected = {
         "doc_type": row["doc_type"],
         "jurisdiction": row["jurisdiction"] or None,
         "year": int(row["year"]) if row["year"] else None,
         "language": row["language"],
+        "status": row["status"] if fields else "unknown",  # only provision JSON states it
     }
     expected.update(MANIFEST_KNOWS_MORE.get(row["doc_id"], {}))
     assert {k: getattr(meta, k) for k in expected} == expected
     if row["period"]:
         assert f"{meta.year}-{meta.year_to}" == row["period"]
-    if row["doc_type"] == "law":
+    if row["doc_type"] in ("law", "judicial_interpretation"):
         assert meta.members == [row["jurisdiction"]]
     assert meta.title and len(meta.title) <= 251
 
@@ -395,7 +403,7 @@ def test_detection_and_inference_never_crash_and_stay_canonical(text):
     assert len({t.area for t in tags}) == len(tags)
     assert all(t.area in PRIORITY_AREAS and t.basis == "inferred" and t.evidence for t in tags)
     meta = infer_document_meta(Path("x.txt"), text)
-    assert meta.doc_id and meta.title and meta.language in ("en", "ms", "id", "other")
+    assert meta.doc_id and meta.title and meta.language in (*DETECTABLE, UNDETERMINED)
     assert meta.jurisdiction is None or meta.jurisdiction in MEMBERS
     assert len(meta.members) == len(set(meta.members)) and all(m in MEMBERS for m in meta.members)
     assert meta.year_to is None or (meta.year is not None and meta.year <= meta.year_to)
@@ -464,3 +472,4 @@ def test_manifest_cells_resolve_through_the_vocabularies(tmp_path):
 def test_a_bad_manifest_cell_is_named_by_line_and_field(tmp_path, cells, field):
     with pytest.raises(ManifestError, match=rf"manifest\.csv:2: field '{field}'"):
         load_manifest(_manifest(tmp_path, **cells))
+

@@ -27,6 +27,10 @@ def split_sections(doc: DocumentMeta, loaded: LoadedDocument) -> list[Section]:
     :param loaded: the document's text as returned by :func:`ingest.loaders.load_file`.
     :returns: sections in document order, with stable structural ids.
     """
+    if loaded.provisions is not None:  # structured provision JSON: the source gives the sections
+        from ingest.provision_sections import build_provision_sections
+
+        return build_provision_sections(doc, loaded.provisions)
     script = dominant_script(loaded.text)
     if script != "latin":  # Thai, Chinese: designations only, no capitals or spaces to read (ingest.sections.statutes)
         return _SectionBuilder(doc, split_statute(loaded, script), legal=False).build()

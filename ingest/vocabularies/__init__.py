@@ -11,6 +11,9 @@
     strategies and their work plans state the area, besides the id and label).
 ``doc_types.csv``
     ``id`` and display ``label`` of each document type; the order is the order shown.
+``statuses.csv``
+    ``id`` and display ``label`` of each document status (``in_force``, ``repealed``, ``unknown``); a section of a
+    document may be ``repealed`` on its own (a repealed provision of a law in force).
 ``languages.csv``
     the languages texts are indexed in: ``code`` (ISO 639-1, ``und`` for none identifiable), English ``name``,
     ``native_name``, ``script`` (ISO 15924), ``direction`` (ltr | rtl) and ``tag`` (the BCP 47 tag a page's
@@ -158,6 +161,11 @@ def canonical_area(name: str) -> str:
 _DOC_TYPE_ROWS = _read_rows("doc_types.csv")
 DOC_TYPES: tuple[str, ...] = tuple(r["id"] for r in _DOC_TYPE_ROWS)
 DOC_TYPE_LABELS: dict[str, str] = {r["id"]: r["label"] for r in _DOC_TYPE_ROWS}
+
+_STATUS_ROWS = _read_rows("statuses.csv")
+STATUSES: tuple[str, ...] = tuple(r["id"] for r in _STATUS_ROWS)
+STATUS_LABELS: dict[str, str] = {r["id"]: r["label"] for r in _STATUS_ROWS}
+UNKNOWN_STATUS = "unknown"
 
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{2}|\d{4})\s*$")
 

@@ -1,0 +1,179 @@
+"""Structured provision JSON: the real Singapore, Bangladesh and Türkiye files, and broken files made on the spot."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from ingest.errors import CorruptFileError, EmptyDocumentError, IngestError, InvalidStructureError
+from ingest.loaders import load_file
+from ingest.manifest import load_manifest
+from ingest.provision_sections import ascii_number, build_provision_sections
+from ingest.schema import SECTION_ID_RE, DocumentMeta
+from ingest.sections import split_sections
+from ingest.settings import PROJECT_ROOT
+
+LAWS = PROJECT_ROOT / "corpus" / "laws"
+SG_IA = LAWS / "sg_immigration_act_1959.json"
+SG_PHTA = LAWS / "sg_phta_2014.json"
+BD_PSHTA = LAWS / "bd_pshta_2012_bn.json"
+BD_OEMA = LAWS / "bd_overseas_employment_migrants_act_2013_bn.json"
+TR_6458 = LAWS / "tr_law_6458_foreigners_international_protection_tr.json"
+MANIFEST = load_manifest(PROJECT_ROOT / "corpus" / "manifest.csv")
+
+
+def _sections(path):
+    meta = MANIFEST[path.resolve()]
+    return split_sections(meta, load_file(path))
+
+
+def _by_path(sections):
+    return {s.path: s for s in sections}
+
+
+@pytest.mark.parametrize("path", [SG_IA, SG_PHTA, BD_PSHTA, BD_OEMA, TR_6458], ids=lambda p: p.stem)
+def test_each_provision_becomes_one_section_with_an_ascii_unique_id(path):
+    sections = _sections(path)
+    provisions = json.loads(path.read_text("utf-8"))["provisions"]
+    units = [s for s in sections if s.kind != "chapter"]
+    assert len(units) == len(provisions)
+    ids = [s.section_id for s in sections]
+    assert len(ids) == len(set(ids)) and all(SECTION_ID_RE.match(i) for i in ids)
+    assert all(s.heading_path[0] == MANIFEST[path.resolve()].title for s in sections)
+    # the text is the source's, untouched
+    assert [s.text for s in units if s.text] == [p["content"].strip() for p in provisions if s_has_text(p)]
+
+
+def s_has_text(provision: dict) -> bool:
+    return not re.fullmatch(r"\s*Ek Madde \d+ - MADDE \d+\s*[-–]?\s*", provision["content"])
+
+
+def test_singapore_designations_give_ids_and_the_printed_number():
+    sections = _by_path(_sections(SG_IA))
+    s5a, s5aa = sections["part-2.s-5a"], sections["part-2.s-5aa"]
+    assert (s5a.number, s5aa.number) == ("Section 5A", "Section 5AA")
+    assert s5a.title.startswith("Person entering or leaving Singapore")
+    assert s5a.parent_id == "sg-immigration-act-1959:part-2" and s5a.level == 2
+    part = sections["part-2"]
+    assert (part.kind, part.number, part.title, part.text) == ("chapter", "Part 2", "Entry into and departure from Singapore", "")
+    assert "part-2a.s-9a" in sections  # PART 2A
+    assert len(sections["part-6.s-57"].text) == 12000  # cut short in the source, kept as it is
+
+
+def test_bengali_sections_take_the_number_printed_in_the_text_in_ascii():
+    sections = _by_path(_sections(BD_OEMA))
+    # the source's section field counts provisions (15, 16 ...); the Act prints ১৪ক and ১৫
+    s14a = sections["ch-3.s-14a"]
+    assert s14a.number == "ধারা ১৪ক" and s14a.attributes["provision_ref"] == "sec15"
+    assert sections["ch-3.s-15"].attributes["provision_ref"] == "sec16"
+    assert sections["ch-1"].number == "প্রথম অধ্যায়" and sections["ch-1"].title == "প্রারম্ভিক"
+    assert sections["ch-7"].title == "অভিবাসী কর্মীর অধিকার ও দায়-দায়িত্ব"  # footnote mark "5 [...]" dropped
+    pshta = _by_path(_sections(BD_PSHTA))
+    assert pshta["ch-1.s-3"].number == "ধারা ৩" and pshta["ch-1.s-3"].title == "মানব পাচার"
+
+
+def test_turkish_titles_that_are_opening_words_are_not_headings_and_repeats_get_distinct_ids():
+    sections = _sections(TR_6458)
+    by_path = _by_path(sections)
+    assert by_path["art-60-a"].number == "Madde 60/A" and by_path["art-60-a"].title == ""
+    assert by_path["art-1"].title == "" and by_path["art-1"].text.startswith("Madde 1 - (1) Bu Kanunun amacı")
+    # madde1 three times (the Law, its additional and its provisional articles): three ids, in order
+    ones = [s.path for s in sections if s.number == "Madde 1"]
+    assert ones == ["art-1", "art-1-2", "art-1-3"]
+    ek = by_path["ek-maddeler.ek-art-1"]
+    assert (ek.number, ek.text, ek.kind) == ("Ek Madde 1", "", "heading")
+    assert by_path["ek-maddeler"].title == "Ek Maddeler"
+    # the chapter fields that are shreds of other text make no container
+    assert all(s.kind != "chapter" or s.path == "ek-maddeler" for s in sections)
+
+
+def test_repealed_stubs_are_titled_and_marked_repealed():
+    by_path = _by_path(_sections(TR_6458))
+    stub = by_path["art-103"]
+    assert stub.title.startswith("Repealed (Mülga: 2/7/2018-KHK-703/71 md")
+    assert stub.status == "repealed" and stub.attributes["repealed"].startswith("Mülga")
+    assert by_path["art-102"].status == ""  # the document's status, filled in when annotated
+    assert sum(s.status == "repealed" for s in by_path.values()) == 19
+
+
+@pytest.mark.parametrize("number, expected", [("5A", "5a"), ("5AA", "5aa"), ("60/A", "60-a"), ("১৪ক", "14a"),
+                                              ("৫", "5"), ("๑๒", "12")])
+def test_designation_numbers_become_ascii(number, expected):
+    assert ascii_number(number) == expected
+
+
+# -- bad files -------------------------------------------------------------------------------------------------
+
+
+def _write(tmp_path, name, data) -> object:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _minimal(**overrides) -> dict:
+    doc = {"id": "x", "type": "statute", "title": "Test Act 2020", "status": "in_force",
+           "provisions": [{"provision_ref": "s1", "chapter": "", "section": "1", "title": "Short title",
+                           "content": "1. This Act is the Test Act 2020."}]}
+    doc.update(overrides)
+    return doc
+
+
+def test_malformed_json_names_the_file_line_and_column(tmp_path):
+    path = _write(tmp_path, "broken.json", '{"title": "x",\n "provisions": [\n  {"provision_ref": "s1",, }\n]}')
+    with pytest.raises(CorruptFileError) as err:
+        load_file(path)
+    assert "broken.json" in str(err.value) and "line 3, column" in str(err.value)
+
+
+@pytest.mark.parametrize("field", ["title", "provisions"])
+def test_a_missing_document_field_is_named(tmp_path, field):
+    doc = _minimal()
+    del doc[field]
+    with pytest.raises(InvalidStructureError) as err:
+        load_file(_write(tmp_path, "nofield.json", doc))
+    assert "nofield.json" in str(err.value) and repr(field) in str(err.value)
+
+
+@pytest.mark.parametrize("field", ["provision_ref", "section", "content"])
+def test_a_missing_provision_field_is_named_with_its_index(tmp_path, field):
+    doc = _minimal()
+    doc["provisions"].append(dict(doc["provisions"][0], provision_ref="s2", section="2"))
+    del doc["provisions"][1][field]
+    with pytest.raises(InvalidStructureError) as err:
+        load_file(_write(tmp_path, "law.json", doc))
+    assert "law.json" in str(err.value) and "provisions[1]" in str(err.value) and repr(field) in str(err.value)
+
+
+@pytest.mark.parametrize("data", ["[1, 2]", '"text"', json.dumps({"title": "x", "provisions": "none"}),
+                                  json.dumps({"title": "x", "provisions": ["s1"]})])
+def test_json_of_another_shape_is_an_error_not_a_crash(tmp_path, data):
+    with pytest.raises(InvalidStructureError) as err:
+        load_file(_write(tmp_path, "other.json", data))
+    assert "other.json" in str(err.value)
+
+
+def test_an_empty_provisions_list_is_an_error_naming_the_file(tmp_path):
+    with pytest.raises(EmptyDocumentError) as err:
+        load_file(_write(tmp_path, "empty_law.json", _minimal(provisions=[])))
+    assert "empty_law.json" in str(err.value) and "provisions" in str(err.value)
+    assert isinstance(err.value, IngestError)
+
+
+def test_a_minimal_file_without_chapters_gives_top_level_sections(tmp_path):
+    loaded = load_file(_write(tmp_path, "min.json", _minimal()))
+    meta = DocumentMeta("test-act-2020", "min.json", "Test Act 2020")
+    [s] = build_provision_sections(meta, loaded.provisions)
+    assert (s.section_id, s.number, s.title, s.parent_id) == ("test-act-2020:s-1", "Section 1", "Short title", None)
+    assert loaded.text.startswith("Test Act 2020")
+
+
+def test_a_copied_real_file_keeps_its_ids(tmp_path):
+    copy = tmp_path / "copy.json"
+    shutil.copy(TR_6458, copy)
+    meta = DocumentMeta("tr-law-6458-2013", "copy.json", "Law 6458")
+    ids = [s.path for s in build_provision_sections(meta, load_file(copy).provisions)]
+    assert ids == [s.path for s in _sections(TR_6458)]
