@@ -66,6 +66,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             print(f"inferred metadata for {doc_id}: {', '.join(fields)} (no manifest entry)")
         for d in report.deleted:
             print(f"deleted {d} (its file is gone)")
+        for w in report.warnings:
+            print(f"WARNING {w}", file=sys.stderr)
         for f in report.failed:
             print(f"FAILED {f.error}", file=sys.stderr)
     return 0 if report.ok else 1

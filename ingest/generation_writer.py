@@ -21,8 +21,12 @@ from ingest.durable import write_json
 from ingest.errors import IndexWriteError
 from ingest.index_dir import IndexDir
 from ingest.schema import PRIORITY_AREAS, SCHEMA_VERSION, DocumentMeta, Passage, Section
+from ingest.vocabularies import STATUSES, UNKNOWN_STATUS
 
 AREA_IDS = list(PRIORITY_AREAS)  # bit i = area i stated; bit 8 + i = area i inferred
+STATUS_IDS = list(STATUSES)  # p_status holds the index of a passage's status here (kept in manifest.json)
+STATUS_CODES = {status: code for code, status in enumerate(STATUS_IDS)}
+UNKNOWN_CODE = STATUS_CODES[UNKNOWN_STATUS]
 UNKNOWN_YEAR = -1
 
 # Generations store vectors in half precision: half the memory and bandwidth per query; cosines move by ~1e-4.
@@ -154,7 +158,7 @@ def _write_store(path: Path, rows: _Rows) -> None:
 
 
 def _passage_columns(rows: _Rows) -> dict[str, np.ndarray]:
-    """Per-passage columns for filters and facets: section, document, years, type, language, areas."""
+    """Per-passage columns for filters and facets: section, document, years, type, language, areas, status."""
     documents, passages = rows.documents, rows.passages
     n = len(passages)
     p_section = np.fromiter((rows.section_index[p.section_id] for p in passages), dtype=np.int32, count=n)
@@ -179,6 +183,8 @@ def _passage_columns(rows: _Rows) -> dict[str, np.ndarray]:
         "p_type": type_code[p_doc] if n else np.zeros(0, np.int16),
         "p_lang": lang_code[p_doc] if n else np.zeros(0, np.int16),
         "p_areas": s_areas[p_section] if n else np.zeros(0, np.uint16),
+        # a passage's status is its section's (a repealed provision of a law in force is repealed)
+        "p_status": np.fromiter((STATUS_CODES.get(p.status, UNKNOWN_CODE) for p in passages), dtype=np.int8, count=n),
     }
 
 
@@ -221,5 +227,6 @@ def _manifest(rows: _Rows, artifacts: list[DocArtifact], model_info: dict) -> di
         "languages": rows.languages,
         "members": rows.members,
         "areas": AREA_IDS,
+        "statuses": STATUS_IDS,
         "documents": {a.meta.doc_id: {"sha256": a.meta.sha256, "path": a.meta.path, "artifact": a.key} for a in artifacts},
     }

@@ -113,6 +113,7 @@ def passage_index_body(dim: int, knn: bool = True) -> dict[str, Any]:
                 "doc_id": _KEYWORD,
                 "doc_type": _KEYWORD,
                 "language": _KEYWORD,
+                "status": _KEYWORD,  # the section's: in_force | repealed | unknown
                 "members": _KEYWORD,
                 "areas": _KEYWORD,  # stated or inferred: what the area filter and facet use
                 "areas_stated": _KEYWORD,
@@ -174,6 +175,7 @@ def passage_document(p: Passage, s: Section, d: DocumentMeta, vector) -> "Docume
             "page_end": p.page_end,
             "doc_type": d.doc_type,
             "language": d.language,
+            "status": p.status if p.status else (s.status or d.status),
             "members": list(s.members),
             "areas": sorted({t.area for t in s.priority_areas}),
             "areas_stated": sorted({t.area for t in s.priority_areas if t.basis == "stated"}),
@@ -195,4 +197,5 @@ def passage_from_source(src: dict) -> Passage:
         context=src.get("context", ""),
         page_start=src.get("page_start"),
         page_end=src.get("page_end"),
+        status=src.get("status", "unknown"),
     )

@@ -51,6 +51,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # indexed, but worth a look (e.g. no identifiable language)
     inferred: dict[str, list[str]] = field(default_factory=dict)  # doc_id -> metadata fields inferred
     pages_ocr: int = 0
     passages_embedded: int = 0
@@ -350,6 +351,8 @@ def _record_processed(doc: ProcessedDocument, job: Job, plan: IngestPlan, report
     m.doc_id, m.sha256, m.path = job.doc_id, job.sha, display_path(job.path)
     if m.inferred_fields:
         report.inferred[job.doc_id] = list(m.inferred_fields)
+    if m.language == "und":
+        report.warnings.append(f"{job.path}: no identifiable language; indexed as und (set its language in the manifest)")
     report.pages_ocr += m.ocr_pages
     (report.updated if job.doc_id in plan.current_docs else report.added).append(job.doc_id)
 
@@ -401,7 +404,9 @@ def meta_matches(cached_dir: Path, meta: DocumentMeta | None) -> bool:
 
     old = json.loads((cached_dir / "meta.json").read_text("utf-8"))
     fields = ("title", "doc_type", "members", "jurisdiction", "year", "year_to", "language", "source", "licence")
-    return all(old.get(f) == getattr(meta, f) for f in fields)
+    # an unknown status in the manifest lets the file's own (provision JSON's) stand
+    same_status = meta.status == "unknown" or old.get("status") == meta.status
+    return same_status and all(old.get(f) == getattr(meta, f) for f in fields)
 
 
 def _load_kept(index_dir: IndexDir, doc_id: str, info: dict, fingerprint: str) -> DocArtifact:

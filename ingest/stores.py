@@ -65,6 +65,7 @@ REQUIRED_FILES = (
     "p_type.npy",
     "p_lang.npy",
     "p_areas.npy",
+    "p_status.npy",
     "members_indptr.npy",
     "members_rows.npy",
 )
@@ -142,6 +143,7 @@ class Generation:
             _advise_random_access(self.bm25)
         self.doc_types: list[str] = self.manifest["doc_types"]
         self.languages: list[str] = self.manifest["languages"]
+        self.statuses: list[str] = self.manifest["statuses"]  # p_status codes index this list
         self.members: list[str] = self.manifest["members"]
         self.member_code = {m: i for i, m in enumerate(self.members)}
         self._documents: dict[str, DocumentMeta] | None = None

@@ -39,7 +39,8 @@ UI_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # Filter fields as the domain names them -> the request parameter that carried them.
-_PARAM_OF_FIELD = {"priority_area": "area", "member": "member", "doc_type": "doc_type", "doc_id": "doc_id", "language": "language"}
+_PARAM_OF_FIELD = {"priority_area": "area", "member": "member", "doc_type": "doc_type", "doc_id": "doc_id", "language": "language",
+                  "status": "status"}
 
 DESCRIPTION = """
 Hybrid (BM25 + dense) search over Bali Process texts, the UN protocols and members' laws. Every result is a

@@ -23,6 +23,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         languages=args.language,
         year_from=args.year_from,
         year_to=args.year_to,
+        statuses=args.status,
     )
     searcher = Searcher(settings)
     req = SearchRequest(args.query, filters, mode=args.mode, top_k=args.top_k, offset=args.offset, group_by=args.group_by)
@@ -127,6 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--doc-type", action="append", default=[], dest="doc_type")
     s.add_argument("--doc-id", action="append", default=[], dest="doc_id")
     s.add_argument("--language", action="append", default=[])
+    s.add_argument("--status", action="append", default=[], help="in_force, repealed or unknown (repeatable)")
     s.add_argument("--year-from", type=int, dest="year_from")
     s.add_argument("--year-to", type=int, dest="year_to")
     s.add_argument("--top-k", type=int, default=10, dest="top_k")

@@ -94,6 +94,8 @@ def build_mask(gen: Generation, f: SearchFilters) -> np.ndarray:
     if f.languages:
         codes = [gen.languages.index(x) for x in f.languages if x in gen.languages]
         mask &= np.isin(cols["p_lang"], codes)
+    if f.statuses:
+        mask &= np.isin(cols["p_status"], [gen.statuses.index(x) for x in f.statuses if x in gen.statuses])
     if f.doc_ids:
         docs = gen.document_rows()
         unknown = [d for d in f.doc_ids if d not in docs]

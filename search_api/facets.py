@@ -11,7 +11,7 @@ from ingest.stores import AREA_IDS, UNKNOWN_YEAR, Generation
 def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Distinct sections and documents among the given passages, and section counts by member, area, year, type."""
     if passage_rows.size == 0:
-        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
+        return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}, "status": {}}
     sec = np.asarray(gen.cols["p_section"])[passage_rows]
     reps = passage_rows[_first_of_runs(sec)]  # one passage per section: sections share their metadata across passages
     members = _member_counts(gen, reps)
@@ -24,6 +24,9 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         c = int(folded[_HAS_BIT[i]].sum())
         if c:
             areas[a] = c
+    # A section's status is its own (a repealed provision of a law in force): one small code per section
+    status_counts = np.bincount(np.asarray(gen.cols["p_status"])[reps].astype(np.intp), minlength=len(gen.statuses))
+    statuses = {gen.statuses[i]: int(status_counts[i]) for i in np.flatnonzero(status_counts)}
     # Year, type and language belong to the document: count sections per document (small integer codes, bincount), then
     # documents' counts per year and type, instead of reading both columns for every section (1M passages,
     # ~300k sections matched: 2.8 ms -> 0.1 ms on top of the per-document count).
@@ -40,6 +43,7 @@ def facet_counts(gen: Generation, passage_rows: np.ndarray) -> tuple[dict[str, i
         "year": {str(int(y)): int(year_counts[y]) for y in np.flatnonzero(year_counts)},
         "doc_type": {gen.doc_types[int(t)]: int(type_counts[t]) for t in np.flatnonzero(type_counts)},
         "language": dict(sorted(((langs[i], int(lang_counts[i])) for i in np.flatnonzero(lang_counts)), key=lambda kv: (-kv[1], kv[0]))),
+        "status": statuses,
     }
 
 

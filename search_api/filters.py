@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from ingest.errors import UnknownFilterValueError
 from ingest.schema import check_doc_id
-from ingest.vocabularies import DOC_TYPES
+from ingest.vocabularies import DOC_TYPES, STATUSES
 
 MIN_YEAR, MAX_YEAR = 1800, 2200
 
@@ -22,9 +22,10 @@ class SearchFilters:
     languages: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    statuses: tuple[str, ...] = ()  # in_force | repealed | unknown: a section's (a repealed provision is repealed)
 
     def is_empty(self) -> bool:
-        return not (self.members or self.areas or self.doc_types or self.doc_ids or self.languages) and (
+        return not (self.members or self.areas or self.doc_types or self.doc_ids or self.languages or self.statuses) and (
             self.year_from is None and self.year_to is None
         )
 
@@ -41,6 +42,7 @@ def build_filters(
     languages: list[str] | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    statuses: list[str] | None = None,
 ) -> SearchFilters:
     """Validate and canonicalise filter values; an unknown value raises ``UnknownFilterValueError`` naming it."""
     from ingest.vocabularies import canonical_area, canonical_member
@@ -72,12 +74,20 @@ def build_filters(
         if not (2 <= len(lang) <= 3 and lang.isalpha()):
             raise UnknownFilterValueError("language", lang)
         langs.append(lang)
+    sts = []
+    for status in statuses or []:
+        status = status.strip().lower().replace(" ", "_").replace("-", "_")
+        if not status:
+            continue
+        if status not in STATUSES:
+            raise UnknownFilterValueError("status", status, list(STATUSES))
+        sts.append(status)
     for name, year in (("year_from", year_from), ("year_to", year_to)):
         if year is not None and not (MIN_YEAR <= year <= MAX_YEAR):
             raise UnknownFilterValueError(name, year)
     if year_from is not None and year_to is not None and year_from > year_to:
         raise UnknownFilterValueError("year_to", year_to, [f">= year_from ({year_from})"])
-    return SearchFilters(ms, ars, uniq(dts), uniq(ids), uniq(langs), year_from, year_to)
+    return SearchFilters(ms, ars, uniq(dts), uniq(ids), uniq(langs), year_from, year_to, uniq(sts))
 
 
 # Our list fields and the Haystack ``meta`` fields they filter, in both directions (``to_haystack_filters`` writes
@@ -88,6 +98,7 @@ HAYSTACK_LIST_FIELDS = {
     "doc_types": "meta.doc_type",
     "doc_ids": "meta.doc_id",
     "languages": "meta.language",
+    "statuses": "meta.status",
 }
 # A document covers the years [year, year_to]; it matches when that span overlaps the requested range.
 HAYSTACK_YEAR_FIELDS = {"year_from": ("meta.year_to", ">="), "year_to": ("meta.year", "<=")}

@@ -58,6 +58,7 @@ class DocumentFacts(BaseModel):
     year_to: int | None
     language: str
     jurisdiction: str | None
+    status: str = Field("unknown", description="The document's status: in_force, repealed or unknown")
 
 
 class SearchResult(BaseModel):
@@ -72,6 +73,8 @@ class SearchResult(BaseModel):
     citation: Citation
     members: list[str]
     priority_areas: list[AreaTagOut]
+    status: str = Field("unknown", description="in_force, repealed or unknown: the section's status, which is its "
+                        "document's unless the provision itself is repealed")
     document: DocumentFacts
     explanation: Explanation
     matched_passages: int
@@ -91,7 +94,8 @@ class SearchResponse(BaseModel):
     offset: int
     top_k: int
     results: list[SearchResult]
-    facets: Facets = Field(description="Counts by member, priority_area, year and doc_type over the whole result set")
+    facets: Facets = Field(description="Counts by member, priority_area, year, doc_type, language and status over the "
+                           "whole result set")
     timing_ms: dict[str, float]
 
 
@@ -133,6 +137,7 @@ class DocumentSummary(BaseModel):
     year: int | None
     year_to: int | None
     language: str
+    status: str = "unknown"
     pages: int | None
     sections: int
     inferred_fields: list[str]
@@ -160,6 +165,7 @@ class SectionOut(BaseModel):
     members: list[str]
     attributes: dict[str, str]
     priority_areas: list[AreaTagOut]
+    status: str = Field("", description="in_force, repealed or unknown (a repealed provision of a law in force is repealed)")
     citation: str | None = Field(None, description="Formatted citation of the section (title, designation, pages)")
 
 
@@ -248,6 +254,7 @@ def section_out(section: Section, doc: DocumentMeta | None = None) -> dict:
     d.pop("doc_id", None)
     d["priority_areas"] = area_tags(section)
     d["citation"] = format_citation(doc, section) if doc is not None else None
+    d["status"] = section.status or (doc.status if doc is not None else "unknown")
     return d
 
 

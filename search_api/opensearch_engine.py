@@ -37,7 +37,7 @@ from ingest.opensearch_schema import MAX_RESULT_WINDOW, STATUS_ID, index_has_knn
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 from ingest.analysis import PAIR_WEIGHT
-from ingest.vocabularies import PRIORITY_AREAS
+from ingest.vocabularies import PRIORITY_AREAS, STATUSES
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
 from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
@@ -119,6 +119,7 @@ def build_facet_request(match: dict | None, filters: dict | None) -> dict[str, A
             "year": {"terms": {"field": "year", "size": 1000}, "aggs": per_section},
             "doc_type": {"terms": {"field": "doc_type", "size": 100}, "aggs": per_section},
             "language": {"terms": {"field": "language", "size": 100}, "aggs": per_section},
+            "status": {"terms": {"field": "status", "size": 10}, "aggs": per_section},
         },
     }
 
@@ -297,7 +298,7 @@ class OpenSearchEngine:
             result_rows.narrowed = True
         if result_rows.narrowed:
             if result_rows.size == 0:
-                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}, "status": {}}
             body = build_facet_request({"ids": {"values": result_rows.tolist()}}, None)
         else:
             should = []
@@ -306,7 +307,7 @@ class OpenSearchEngine:
             if result_rows.dense_keys:
                 should.append({"ids": {"values": list(result_rows.dense_keys)}})
             if not should:
-                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}}
+                return {"sections": 0, "documents": 0}, {"member": {}, "priority_area": {}, "year": {}, "doc_type": {}, "language": {}, "status": {}}
             body = build_facet_request({"bool": {"should": should, "minimum_should_match": 1}}, result_rows.filters)
         return self._facets(body)
 
@@ -317,6 +318,7 @@ class OpenSearchEngine:
         years = _bucket_counts(aggs["year"])
         types = _bucket_counts(aggs["doc_type"])
         langs = _bucket_counts(aggs["language"])
+        statuses = _bucket_counts(aggs["status"])
         # The embedded engine's orders: members by count, areas in taxonomy order, years and types ascending.
         return {"sections": int(aggs["sections"]["value"]), "documents": int(aggs["documents"]["value"])}, {
             "member": dict(sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -324,6 +326,7 @@ class OpenSearchEngine:
             "year": dict(sorted(years.items(), key=lambda kv: int(kv[0]))),
             "doc_type": dict(sorted(types.items())),
             "language": dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "status": {x: statuses[x] for x in STATUSES if x in statuses},  # vocabulary order, as embedded
         }
 
     def all_facets(self) -> tuple[dict[str, int], dict]:

@@ -1,4 +1,4 @@
-"""What a search result says: the passage, its highlights, its citation, members, areas and why it matched."""
+"""What a search result says: the passage, its highlights, its citation, members, areas, status and why it matched."""
 
 from __future__ import annotations
 
@@ -60,12 +60,14 @@ def _result(rank: int, hit: Hit, h: dict, text: str, marker: Highlighter) -> dic
         "citation": citation(d, s, p),
         "members": s.members,
         "priority_areas": area_tags(s),
+        "status": s.status or d.status,  # the section's: a repealed provision of a law in force is repealed
         "document": {
             "doc_type": d.doc_type,
             "year": d.year,
             "year_to": d.year_to,
             "language": d.language,
             "jurisdiction": d.jurisdiction,
+            "status": d.status,
         },
         "explanation": hit.explanation.to_dict(),
         "matched_passages": len(hit.passages),

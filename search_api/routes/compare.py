@@ -55,6 +55,7 @@ def build_router(settings: Settings) -> APIRouter:
         language: Annotated[list[str], Query()] = [],
         year_from: Year = None,
         year_to: Year = None,
+        status: Annotated[list[str], Query(description="in_force, repealed or unknown")] = [],
         per_member: Annotated[int, Query(ge=1, le=10)] = 3,
         mode: Mode = "hybrid",
     ) -> Response:
@@ -62,7 +63,8 @@ def build_router(settings: Settings) -> APIRouter:
         A member with no matching section gets an empty row."""
         check_not_blank(q)
         members = compare_members(member)
-        filters = build_filters(areas=area, doc_types=doc_type, languages=language, year_from=year_from, year_to=year_to)
+        filters = build_filters(areas=area, doc_types=doc_type, languages=language, year_from=year_from, year_to=year_to,
+                                statuses=status)
         return searched(searcher.compare(q, members, filters, per_member=per_member, mode=mode))
 
     @router.post("/precedents", response_model=PrecedentResponse, summary="Provisions similar to a draft clause")

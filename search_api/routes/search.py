@@ -43,6 +43,7 @@ def build_router(settings: Settings) -> APIRouter:
         language: Annotated[list[str], Query(description="ISO 639-1 codes, e.g. en, ms, id")] = [],
         year_from: Year = None,
         year_to: Year = None,
+        status: Annotated[list[str], Query(description="in_force, repealed or unknown (any of them)")] = [],
         top_k: TopK = 10,
         offset: Offset = 0,
         mode: Mode = "hybrid",
@@ -51,7 +52,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Cited sections ranked by hybrid BM25 + dense retrieval; filters apply inside both legs before top-k.
         Facet counts cover the whole result set, not just this page."""
         check_not_blank(q)
-        filters = build_filters(member, area, doc_type, doc_id, language, year_from, year_to)
+        filters = build_filters(member, area, doc_type, doc_id, language, year_from, year_to, status)
         return searched(searcher.search(SearchRequest(q, filters, mode=mode, top_k=top_k, offset=offset, group_by=group_by)))
 
     return router
