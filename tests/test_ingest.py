@@ -384,3 +384,16 @@ def test_the_fingerprint_follows_stage_versions_not_source_text(monkeypatch):
     assert pipeline_fingerprint(settings, info) != before[0] and passage_fingerprint(settings, info) == before[1]
     monkeypatch.setattr(ingest.passages, "PASSAGE_VERSION", ingest.passages.PASSAGE_VERSION + 1)
     assert passage_fingerprint(settings, info) != before[1]
+
+
+def test_a_file_in_no_identifiable_language_is_indexed_as_und_and_named_in_a_warning(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tariff_table.txt").write_text("\n".join(f"{n:04d} | {n * 7 % 97:>3} | {n * 13 % 89:>3}" for n in range(60)), "utf-8")
+    (corpus / "note.txt").write_text("The Working Group met in Bangkok to discuss victim referral.", "utf-8")
+    settings = Settings(index_dir=tmp_path / "index")
+    report = ingest([corpus], settings, embedder=embedder)
+    assert report.ok, report.failed
+    assert len(report.warnings) == 1 and "tariff_table.txt" in report.warnings[0] and "und" in report.warnings[0]
+    docs = open_current(settings.index_dir).documents()
+    assert (docs["tariff-table"].language, docs["note"].language) == ("und", "en")
