@@ -110,7 +110,8 @@ def upload_meta(
     if not given:
         return None
     loaded = load_file(path, settings)
-    meta = infer_document_meta(path, "\n".join(loaded.pages))
+    fields = loaded.provisions.fields if loaded.provisions is not None else None  # provision JSON's own fields
+    meta = infer_document_meta(path, "\n".join(loaded.pages), fields=fields)
     for key, value in given.items():
         setattr(meta, key, value)
     meta.inferred_fields = [f for f in meta.inferred_fields if f not in given]
