@@ -89,10 +89,10 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(rows)
         return 0
-    print(f"{'doc_id':36} {'type':10} {'year':9} {'lang':4} {'sections':>8}  title")
+    print(f"{'doc_id':36} {'type':10} {'year':9} {'lang':4} {'status':9} {'sections':>8}  title")
     for r in rows:
         year = f"{r['year'] or ''}" + (f"-{r['year_to']}" if r.get("year_to") else "")
-        print(f"{r['doc_id']:36} {r['doc_type']:10} {year:9} {r['language']:4} {r['sections']:>8}  {r['title'][:70]}")
+        print(f"{r['doc_id']:36} {r['doc_type']:10} {year:9} {r['language']:4} {r['status']:9} {r['sections']:>8}  {r['title'][:70]}")
     return 0
 
 
@@ -109,7 +109,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         print_json({"document": docs[args.doc_id].to_dict(), "sections": [s.to_dict() for s in sections]})
         return 0
     d = docs[args.doc_id]
-    print(f"{d.title}\n  id {d.doc_id} | {d.doc_type} | {d.year or ''} | {d.language} | {d.path}")
+    print(f"{d.title}\n  id {d.doc_id} | {d.doc_type} | {d.year or ''} | {d.language} | {d.status} | {d.path}")
     for s in sections:
         pages = ""
         if s.page_start is not None:

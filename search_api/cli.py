@@ -36,7 +36,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         c = r["citation"]
         areas = ", ".join(f"{a['label']} ({a['basis']})" for a in r["priority_areas"])
         e = r["explanation"]
-        print(f"\n{r['rank']:>2}. {c['text']}  [{r['section_id']}]")
+        print(f"\n{r['rank']:>2}. {c['text']}  [{r['section_id']}] ({r['status']})")
         if areas:
             print(f"    areas: {areas}")
         print(f"    why: bm25 #{e['bm25']['rank']} ({e['bm25']['score']}), dense #{e['dense']['rank']} ({e['dense']['score']}), fused {e['fused']}")
