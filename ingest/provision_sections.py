@@ -17,6 +17,7 @@ a provision with nothing but its designation is kept with empty text, as a secti
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -205,16 +206,9 @@ def _container(chapter: str, capitalised: set[str]) -> tuple[str, str, str] | No
             n = words.index(_nfc(m.group("ord"))) + 1
             return f"{seg}-{n}", f"{m.group('ord')} {m.group('kw')}", _clean_title(m.group("title"), capitalised)
     slug = slugify(chapter, max_len=40)
-    if slug == "x":  # a name in a script without ASCII letters: no designation to build an id from
-        slug = f"ch-{hash_name(chapter)}"
+    if slug == "x":  # an unnumbered name without Latin letters: a short stable ASCII name from its text
+        slug = f"ch-{hashlib.sha1(chapter.encode()).hexdigest()[:8]}"
     return slug, "", chapter
-
-
-def hash_name(text: str) -> str:
-    """A short stable ASCII name for a heading written without Latin letters."""
-    import hashlib
-
-    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def _clean_title(title: str, capitalised: set[str]) -> str:
