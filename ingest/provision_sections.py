@@ -23,6 +23,7 @@ import unicodedata
 
 from ingest.provisions import Provision, ProvisionSource
 from ingest.schema import DocumentMeta, Section, slugify
+from ingest.sections.numerals import CHINESE_NUMERAL, THAI_INSERTED, chinese_int, chinese_suffix, decimal_int, thai_suffix
 
 # provision_ref prefix -> (keyword shown before the number, id prefix); tried in order
 _REF_KINDS = (
@@ -38,6 +39,13 @@ _PRINTED = (
     re.compile(r"^\s*\[?\s*(?P<num>[০-৯]+[\u0995-\u09b9]?)\s*।"),
     re.compile(r"^\s*\[?\s*(?P<num>\d{1,4}[A-Z]{0,3})\s*\.(?=[\s—–-])"),
 )
+# Thai and Chinese designations, whose numbers need their own numerals: "มาตรา ๕ ทวิ" -> s-5-bis,
+# "第二百四十条之一" -> art-240-1 (the ids the text splitter gives the same designations)
+_THAI_UNIT = re.compile(
+    r"^\s*มาตรา\s*(?P<num>[๐-๙0-9]+)(?:\s*(?P<sub>" + "|".join(sorted(THAI_INSERTED, key=len, reverse=True))
+    + r"|/\s*[๐-๙0-9]+))?(?![\u0e00-\u0e7f])"
+)
+_HAN_UNIT = re.compile(rf"^\s*第(?P<num>[{CHINESE_NUMERAL}]+)条(?P<sub>之[一二三四五六七八九十]+)?")
 _BENGALI_LETTERS = dict(zip("কখগঘঙচছজঝঞ", "abcdefghij"))
 _REPEALED = re.compile(r"^\W*(?:\d+\W+)?[(\[]\s*((?:Mülga|Repealed|Omitted|Deleted|বিলুপ্ত)\b[^)\]]{0,120})[)\]]", re.I)
 _STUB_REST = 200  # a repeal marker followed by at most this many characters is a repealed stub
@@ -53,6 +61,10 @@ _ORDINALS = {
     "KISIM": ("kisim", "BİRİNCİ İKİNCİ ÜÇÜNCÜ DÖRDÜNCÜ BEŞİNCİ ALTINCI YEDİNCİ SEKİZİNCİ DOKUZUNCU ONUNCU"),
     "BÖLÜM": ("bolum", "BİRİNCİ İKİNCİ ÜÇÜNCÜ DÖRDÜNCÜ BEŞİNCİ ALTINCI YEDİNCİ SEKİZİNCİ DOKUZUNCU ONUNCU"),
 }
+_THAI_CONTAINER = re.compile(r"^(?P<kw>บรรพ|ภาค|ลักษณะ|หมวด|ส่วน)\s*(?P<num>[๐-๙0-9]+)\s*(?P<title>.*)$")
+_HAN_CONTAINER = re.compile(rf"^第(?P<num>[{CHINESE_NUMERAL}]+)(?P<kw>分编|编|章|节)\s*(?P<title>.*)$")
+_NATIVE_SEG = {"บรรพ": "bk", "ภาค": "pt", "ลักษณะ": "title", "หมวด": "ch", "ส่วน": "div",
+               "编": "pt", "分编": "subpt", "章": "ch", "节": "sec"}  # as the text splitter names them
 _ORDINAL_CONTAINER = re.compile(r"^(?P<ord>\S+)\s+(?P<kw>অধ্যায়|KISIM|BÖLÜM)\s*[-–—:ঃ]?\s*(?P<title>.*)$")
 
 
@@ -98,7 +110,8 @@ def _provision_section(doc: DocumentMeta, p: Provision, container: Section | Non
                        openings: bool) -> Section:
     keyword, seg = _ref_kind(p.ref)
     number, rest = p.section, p.content.strip()
-    for rx in _PRINTED:
+    native = _native_designation(p.content)
+    for rx in () if native else _PRINTED:
         m = rx.match(p.content)
         if m:
             number, rest = re.sub(r"\s+", "", m.group("num")), p.content[m.end():].strip()
@@ -108,7 +121,11 @@ def _provision_section(doc: DocumentMeta, p: Provision, container: Section | Non
             elif re.match(r"[০-৯]", number):
                 keyword, seg = "ধারা", "s"
             break
-    path = f"{container.path}.{seg}-{ascii_number(number)}" if container else f"{seg}-{ascii_number(number)}"
+    unit = f"{seg}-{ascii_number(number)}"
+    if native:
+        display, unit, rest = native
+        keyword, number = "", display
+    path = f"{container.path}.{unit}" if container else unit
     title, status, attributes = _title(p, rest, openings), "", {}
     text = p.content.strip()
     repealed = _REPEALED.match(rest)
@@ -124,6 +141,19 @@ def _provision_section(doc: DocumentMeta, p: Provision, container: Section | Non
     section.heading_path = [doc.title, *(container.heading_path[1:] if container else []), _label(display, title)]
     section.attributes = {"provision_ref": p.ref, **attributes} if p.ref else attributes
     return section
+
+
+def _native_designation(content: str) -> tuple[str, str, str] | None:
+    """A Thai or Chinese designation at the head of the content: (as printed, id segment, the rest)."""
+    m = _THAI_UNIT.match(content)
+    if m:
+        unit = f"s-{decimal_int(m.group('num'))}" + (f"-{thai_suffix(m.group('sub').lstrip('/'))[1]}" if m.group("sub") else "")
+    else:
+        m = _HAN_UNIT.match(content)
+        if not m:
+            return None
+        unit = f"art-{chinese_int(m.group('num'))}" + (f"-{chinese_suffix(m.group('sub'))[1]}" if m.group("sub") else "")
+    return " ".join(m.group(0).split()), unit, content[m.end():].strip()
 
 
 def _section(doc: DocumentMeta, path: str, number: str | None, title: str, text: str, kind: str, ordinal: int,
@@ -198,6 +228,11 @@ def _container(chapter: str, capitalised: set[str]) -> tuple[str, str, str] | No
         kw = m.group("kw")
         seg = _CONTAINER_SEG[kw.lower()]
         return f"{seg}-{ascii_number(m.group('num'))}", f"{kw.capitalize()} {m.group('num')}", _clean_title(m.group("title"), capitalised)
+    for rx, number in ((_THAI_CONTAINER, decimal_int), (_HAN_CONTAINER, chinese_int)):
+        m = rx.match(chapter)
+        if m:
+            designation = chapter[: m.start("title")].strip()
+            return f"{_NATIVE_SEG[m.group('kw')]}-{number(m.group('num'))}", designation, m.group("title").strip()
     m = _ORDINAL_CONTAINER.match(chapter)
     if m:
         seg, ordinals = _ORDINALS[_nfc(m.group("kw"))]

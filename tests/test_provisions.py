@@ -175,3 +175,23 @@ def test_a_copied_real_file_keeps_its_ids(tmp_path):
     meta = DocumentMeta("tr-law-6458-2013", "copy.json", "Law 6458")
     ids = [s.path for s in build_provision_sections(meta, load_file(copy).provisions)]
     assert ids == [s.path for s in _sections(TR_6458)]
+
+
+def test_thai_and_chinese_provision_json_get_the_ids_their_text_would_get(tmp_path):
+    thai = _minimal(title="พระราชบัญญัติทดสอบ พ.ศ. ๒๕๖๕", provisions=[
+        {"provision_ref": "s6", "chapter": "หมวด ๑ บททั่วไป", "section": "6", "title": "", "content": "มาตรา ๖ ผู้ใดกระทำ"},
+        {"provision_ref": "s6bis", "chapter": "หมวด ๑ บททั่วไป", "section": "6 ทวิ", "title": "", "content": "มาตรา ๖ ทวิ ผู้ใด"},
+    ])
+    chinese = _minimal(title="中华人民共和国测试法", provisions=[
+        {"provision_ref": "a240", "chapter": "第四章 侵犯公民人身权利", "section": "240", "title": "",
+         "content": "第二百四十条 拐卖妇女、儿童的，处五年以上十年以下有期徒刑"},
+        {"provision_ref": "a240_1", "chapter": "第四章 侵犯公民人身权利", "section": "240-1", "title": "",
+         "content": "第二百四十条之一 收买被拐卖的妇女、儿童的"},
+    ])
+    for name, doc, expected in (
+        ("th.json", thai, [("ch-1", "หมวด ๑", "บททั่วไป"), ("ch-1.s-6", "มาตรา ๖", ""), ("ch-1.s-6-bis", "มาตรา ๖ ทวิ", "")]),
+        ("zh.json", chinese, [("ch-4", "第四章", "侵犯公民人身权利"), ("ch-4.art-240", "第二百四十条", ""),
+                              ("ch-4.art-240-1", "第二百四十条之一", "")]),
+    ):
+        sections = build_provision_sections(DocumentMeta("x", name, doc["title"]), load_file(_write(tmp_path, name, doc)).provisions)
+        assert [(s.path, s.number, s.title) for s in sections] == expected
