@@ -49,6 +49,13 @@ def test_each_new_language_is_covered_both_ways(ds):
     assert pairs[("th", "th")] >= 1 and pairs[("zh", "zh")] >= 1
 
 
+def test_cross_lingual_questions_quote_no_phrase(ds):
+    """A quoted span is a phrase the searcher requires verbatim, which a text in another language never holds."""
+    for qid, meta in ds.query_meta.items():
+        if meta["language"] != meta["target_language"]:
+            assert not any(q in ds.queries[qid] for q in '"“”'), qid
+
+
 def test_target_language_is_the_language_of_the_grade_2_sections(ds):
     for qid, rels in ds.qrels.items():
         meta = ds.query_meta[qid]
