@@ -219,6 +219,7 @@ class Vocabularies(BaseModel):
     languages: list[LanguageOut] = Field(description="Languages texts are indexed in, by code with their names")
     priority_areas: dict[str, str] = Field(description="Priority area id -> label")
     doc_types: dict[str, str] = Field(description="Document type id -> label")
+    statuses: dict[str, str] = Field(description="Document status id -> label: in_force, repealed, unknown")
 
 
 class FileFailureOut(BaseModel):

@@ -92,3 +92,8 @@ def test_the_api_takes_a_status_filter_and_answers_422_for_an_unknown_one(status
         doc = client.get("/documents/tr-law-6458-2013").json()
         assert doc["document"]["status"] == "in_force"
         assert {s["status"] for s in doc["sections"]} == {"in_force", "repealed"}
+
+
+def test_vocabularies_give_the_status_labels(tmp_path):
+    client = TestClient(create_app(Settings(index_dir=tmp_path / "empty")))
+    assert client.get("/vocabularies").json()["statuses"] == {"in_force": "In force", "repealed": "Repealed", "unknown": "Status unknown"}

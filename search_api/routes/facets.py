@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ingest.vocabularies import DOC_TYPE_LABELS, LANGUAGES, MEMBERS, PRIORITY_AREAS
+from ingest.vocabularies import DOC_TYPE_LABELS, LANGUAGES, MEMBERS, PRIORITY_AREAS, STATUS_LABELS
 from search_api.models import Vocabularies
 from search_api.routes.deps import SearcherDep, require_read
 
@@ -21,7 +21,7 @@ def facets(searcher: SearcherDep) -> dict:
 async def vocabularies() -> dict:
     """The controlled vocabularies with their display labels, in the order they are shown: members with their
     aliases and codes, languages (code, English and native names, script, direction, ``lang`` tag), priority
-    areas (id -> label), document types (id -> label). Needs no index."""
+    areas (id -> label), document types (id -> label), statuses (id -> label). Needs no index."""
     return VOCABULARIES
 
 
@@ -34,4 +34,5 @@ VOCABULARIES = {
     "languages": [vars(lang) for lang in LANGUAGES.values()],
     "priority_areas": dict(PRIORITY_AREAS),
     "doc_types": dict(DOC_TYPE_LABELS),
+    "statuses": dict(STATUS_LABELS),
 }
