@@ -146,3 +146,13 @@ def dataset_hash(dataset_dir: Path | str, split: str = "dev") -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
     return h.hexdigest()
+
+
+def corpus_hash(dataset_dir: Path | str) -> str:
+    """sha256 of the bytes of ``corpus.jsonl``: what an index built from the dataset depends on (its questions and
+    judgements do not)."""
+    h = hashlib.sha256()
+    with open(Path(dataset_dir) / "corpus.jsonl", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -2,8 +2,9 @@
 
 Each corpus entry becomes one section (its title as heading) of the document its ``metadata.doc_id`` names
 (with that metadata's language, members, type, year and status, so per-language analysis and filters work as in
-the product), cut into passages and embedded by the same code as ingest; the built index is cached under ``var/eval-cache/`` by the dataset's content hash
-and the passage fingerprint (schema, passage splitter, model), so re-running an evaluation costs only the queries.
+the product), cut into passages and embedded by the same code as ingest; the built index is cached under
+``var/eval-cache/`` by the corpus's content hash and the passage fingerprint (schema, passage splitter, model), so
+re-running an evaluation, or one with edited questions or judgements, costs only the queries.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.datasets import BeirDataset, dataset_hash, load_beir
+from eval.datasets import BeirDataset, corpus_hash, load_beir
 from eval.metrics import evaluate, per_query
 from ingest.embedder import Embedder
 from ingest.passages import load_tokenizer, split_passages
@@ -87,7 +88,8 @@ def corpus_sections(ds: BeirDataset) -> tuple[list[tuple[DocumentMeta, list[Sect
 def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder: Embedder, log=print) -> tuple[Settings, list[str]]:
     """Build (or reuse) the index of a BEIR corpus; returns settings pointing at it and the section -> entry id map."""
     ds = load_beir(dataset_dir, split)
-    key = f"{dataset_hash(dataset_dir, split)[:16]}-{INDEX_LAYOUT}-{passage_fingerprint(settings, embedder.info())}"
+    # keyed by the corpus alone: editing a question or a judgement does not re-embed the corpus
+    key = f"{corpus_hash(dataset_dir)[:16]}-{INDEX_LAYOUT}-{passage_fingerprint(settings, embedder.info())}"
     root = EVAL_CACHE / key
     ids_path = root / "entry_ids.json"
     index_settings = settings.model_copy(update={"index_dir": root / "index"})
