@@ -99,6 +99,9 @@ def _bad_files(directory: Path) -> dict[str, Path]:
         "encrypted": directory / "encrypted.pdf",
         "junk": directory / "junk.md",
         "unsupported": directory / "notes.docx",
+        "malformed_json": directory / "law_broken.json",
+        "json_without_content": directory / "law_no_content.json",
+        "json_without_provisions": directory / "law_empty.json",
     }
     files["empty"].write_bytes(b"")
     real = (PROJECT_ROOT / "corpus/laws/lk_act_16_2006_penal_code_amendment_trafficking.pdf").read_bytes()
@@ -109,6 +112,9 @@ def _bad_files(directory: Path) -> dict[str, Path]:
         writer.write(fh)
     files["junk"].write_bytes(os.urandom(2048) + b"\x00\x00")
     files["unsupported"].write_bytes(b"PK\x03\x04 not really a docx")
+    files["malformed_json"].write_text('{"title": "Act",\n "provisions": [}', "utf-8")
+    files["json_without_content"].write_text(json.dumps({"title": "Act", "provisions": [{"provision_ref": "s1", "section": "1"}]}), "utf-8")
+    files["json_without_provisions"].write_text(json.dumps({"title": "Act", "provisions": []}), "utf-8")
     return files
 
 
@@ -123,6 +129,8 @@ def test_bad_files_are_named_in_the_report_and_the_rest_is_ingested(slice_index,
     for f in report.failed:
         assert Path(f.path).name in f.error  # every message names its file
     assert "encrypted" in failed["encrypted.pdf"].error
+    assert "line 2, column" in failed["law_broken.json"].error
+    assert "'content'" in failed["law_no_content.json"].error and "empty" in failed["law_empty.json"].error
     assert open_current(settings.index_dir).manifest["counts"] == before  # nothing already indexed was lost
 
 
