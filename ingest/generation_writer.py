@@ -117,7 +117,8 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
     dim = int(model_info["dim"])
     vectors = np.concatenate([a.vectors for a in artifacts]) if artifacts else np.zeros((0, dim), np.float32)
     np.save(out / "vectors.npy", np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE))
-    _write_bm25(out / "bm25", rows.passages)
+    language = {d.doc_id: d.language for d in rows.documents}
+    _write_bm25(out / "bm25", rows.passages, [language[p.doc_id] for p in rows.passages])
     write_json(out / "manifest.json", _manifest(rows, artifacts, model_info))
 
 
@@ -203,14 +204,15 @@ def _member_postings(rows: _Rows, p_section: np.ndarray) -> dict[str, np.ndarray
     }
 
 
-def _write_bm25(bm25_dir: Path, passages: list[Passage]) -> None:
+def _write_bm25(bm25_dir: Path, passages: list[Passage], languages: list[str]) -> None:
+    """The BM25 index of the passages, each analysed in its document's language."""
     import bm25s
 
     if not passages:
         bm25_dir.mkdir()
         return
     retriever = bm25s.BM25(**BM25_PARAMS)
-    retriever.index(tokenize_for_bm25([p.search_text for p in passages]), show_progress=False)
+    retriever.index(tokenize_for_bm25([p.search_text for p in passages], languages), show_progress=False)
     retriever.save(str(bm25_dir), show_progress=False)
     save_term_dictionary(bm25_dir, retriever.vocab_dict)
 

@@ -18,46 +18,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.analysis import STOPWORDS
+from ingest.analysis import analyze
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 
 # Bump when the index bodies or the records' shape change: every document is then re-indexed.
-MAPPING_VERSION = 2  # 2: content.pairs (word pairs)
+MAPPING_VERSION = 3  # 2: content.pairs (word pairs); 3: pre-analysed terms (every language)
 STATUS_ID = "status"
 MAX_RESULT_WINDOW = 10_000  # OpenSearch's default index.max_result_window (and the k-NN k limit)
 
-# The embedded index's analysis (ingest.analysis.analyze) as OpenSearch analyzers: lower case, words of two or
-# more characters, the same stop words, the Snowball English stemmer (PyStemmer's "english"). Only the
-# tokeniser differs (Unicode word boundaries instead of our regex), so BM25 scores are close, not identical.
-# Word pairs go to the ``content.pairs`` subfield (``kb_pairs``: shingles of two). Its char filter deletes stop
-# words and one-character words from the text before tokenising: a stop filter would leave position gaps, and
-# shingles across a gap hold a filler instead of pairing the words on either side as ``analyze`` does.
-_DROPPED = r"(?iU)\b(?:\w|" + "|".join(sorted(STOPWORDS)) + r")\b"
+# BM25 reads ``terms``: the passage's terms as the embedded index holds them (``ingest.analysis.analyze`` in the
+# passage's language: ICU word breaks for Thai and Bengali, Han bigrams, Snowball stemmers, word pairs), written
+# space-separated and cut by the ``whitespace`` tokenizer, and the query's terms cut by ``query_terms`` likewise.
+# So both backends score the same terms in every language, and OpenSearch needs no analysis plugin: osmem-server
+# (the tests' stand-in) rejects the thai, bengali and indonesian analyzers, icu_tokenizer and smartcn. A real
+# cluster with the analysis-icu plugin could analyse ``content`` natively instead (an ``icu_tokenizer`` analyzer
+# per language field, ``cjk_bigram`` for Chinese, the ``turkish``/``indonesian``/``dutch`` stemmers), at the cost of
+# scores that differ from the embedded engine's. A word pair is one term: its two words joined by PAIR_JOINER
+# (WORD JOINER, which no term holds: analysis removes it from text), not white space.
+PAIR_JOINER = "\u2060"
 ANALYSIS = {
-    "char_filter": {
-        "kb_drop_stop": {"type": "pattern_replace", "pattern": _DROPPED, "replacement": ""},
-    },
-    "filter": {
-        "kb_min2": {"type": "length", "min": 2},
-        "kb_stop": {"type": "stop", "stopwords": sorted(STOPWORDS)},
-        "kb_stemmer": {"type": "snowball", "language": "English"},
-        "kb_pair": {"type": "shingle", "min_shingle_size": 2, "max_shingle_size": 2, "output_unigrams": False},
-    },
     "analyzer": {
-        "kb_english": {
-            "type": "custom",
-            "tokenizer": "standard",
-            "filter": ["lowercase", "kb_min2", "kb_stop", "kb_stemmer"],
-        },
-        "kb_pairs": {
-            "type": "custom",
-            "char_filter": ["kb_drop_stop"],
-            "tokenizer": "standard",
-            "filter": ["lowercase", "kb_stemmer", "kb_pair"],
-        },
+        "kb_terms": {"type": "custom", "tokenizer": "whitespace"},
     },
 }
+
+
+def encode_terms(terms: list[str]) -> str:
+    """Terms as the ``terms`` field holds them: space-separated, a pair's space replaced by ``PAIR_JOINER``."""
+    return " ".join(t.replace(" ", PAIR_JOINER) for t in terms)
+
 
 # HNSW on the Lucene engine: its k-NN query applies a filter during the graph search (and switches to exact
 # search when the filter is selective), so a filtered query returns k results whenever k passages match.
@@ -103,8 +93,8 @@ def passage_index_body(dim: int, knn: bool = True) -> dict[str, Any]:
             # Haystack also writes blob/score/sparse_embedding (null); they stay in _source, unindexed.
             "dynamic": False,
             "properties": {
-                "content": {"type": "text", "analyzer": "kb_english",
-                            "fields": {"pairs": {"type": "text", "analyzer": "kb_pairs"}}},
+                "content": _STORED,  # heading context + body: phrase checks read it; BM25 reads ``terms``
+                "terms": {"type": "text", "analyzer": "kb_terms"},
                 "body": _STORED,
                 "context": _STORED,
                 "embedding": embedding,
@@ -169,6 +159,7 @@ def passage_document(p: Passage, s: Section, d: DocumentMeta, vector) -> "Docume
             "doc_id": d.doc_id,
             "body": p.text,
             "context": p.context,
+            "terms": encode_terms(analyze(p.search_text, d.language)),
             "ordinal": p.ordinal,
             "section_ordinal": s.ordinal,
             "page_start": p.page_start,

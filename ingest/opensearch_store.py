@@ -78,11 +78,11 @@ def ensure_indices(client, settings: Settings, dim: int, knn: bool | None = None
                 f"OpenSearch index {names.passages!r} holds {have.get('dimension')}-d vectors but the model gives {dim}-d: "
                 f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
             )
-        if "pairs" not in properties.get("content", {}).get("fields", {}):
-            # Analyzers cannot be added to an existing index: without content.pairs, BM25 would silently lose
-            # the word pairs the embedded engine scores.
+        if "terms" not in properties:
+            # Fields cannot be analysed anew in an existing index: without the pre-analysed terms, BM25 would
+            # find nothing (or, before them, miss the word pairs and other languages the embedded engine scores).
             raise IndexUnavailableError(
-                f"OpenSearch index {names.passages!r} was created before word pairs (no content.pairs field): "
+                f"OpenSearch index {names.passages!r} was created before pre-analysed terms (no terms field): "
                 f"delete it (curl -X DELETE {safe_url(settings.opensearch_url)}/{names.passages}) and ingest again"
             )
         present = index_has_knn(mapping)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import UnknownFilterValueError
-from ingest.analysis import analyze, term_weight
+from ingest.analysis import query_terms, term_weight
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
 from search_api.dense import dense_top, top_rows
 from search_api.facets import facet_counts
@@ -128,12 +128,13 @@ def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by
                {"section_row": secs, "doc_row": docs})
 
 
-def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None) -> np.ndarray:
+def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None, languages=()) -> np.ndarray:
     """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the sum over
-    the query's terms, each word pair weighted by ``PAIR_WEIGHT`` (``ingest.analysis.term_weight``)."""
+    the query's terms (cut for the filtered ``languages``, ``ingest.analysis.query_terms``), each word pair
+    weighted by ``PAIR_WEIGHT`` (``ingest.analysis.term_weight``)."""
     if gen.bm25 is None:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    found = gen.term_ids(analyze(query))
+    found = gen.term_ids(query_terms(query, languages))
     if not found:
         return np.zeros(gen.n_passages, dtype=np.float32)
     scores = sum_postings(gen.bm25, [i for _, i in found], [term_weight(t) for t, _ in found])
@@ -186,6 +187,20 @@ def _union_sorted(parts: list[np.ndarray], n: int) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
+def rows_with_terms(gen: Generation, terms: list[str]) -> np.ndarray:
+    """The passages (sorted rows) that hold every one of the terms: their postings intersected, rarest first."""
+    found = gen.term_ids(terms)
+    if len(found) < len(terms):
+        return np.zeros(0, dtype=np.int64)  # a word no passage has
+    rows = None
+    for _, term_id in sorted(found, key=lambda t: posting_size(gen.bm25, t[1])):
+        posted = posting_rows(gen.bm25, term_id)
+        rows = posted if rows is None else np.intersect1d(rows, posted, assume_unique=True)
+        if rows.size == 0:
+            break
+    return rows
+
+
 class EmbeddedEngine:
     """The embedded backend behind the Searcher: retrieval legs, facets, hydration and document access."""
 
@@ -209,7 +224,7 @@ class EmbeddedEngine:
         bm25 = dense = Leg.of([])
         result_rows: list[np.ndarray] = []
         if mode != "dense":
-            scores = bm25_scores(gen, query, mask)
+            scores = bm25_scores(gen, query, mask, filters.languages)
             positive = np.flatnonzero(scores > 0)
             rows, top = top_rows(scores[positive], positive, max(depth, self.norm_depth))
             bm25 = _leg(gen, rows, top, depth, group_by)
@@ -230,18 +245,10 @@ class EmbeddedEngine:
         checks its candidates instead.
         """
         gen = self.live.get()
-        terms = matcher.required_terms()
-        if gen.bm25 is None or not terms:
+        alternatives = matcher.required_term_sets()  # a text's terms depend on its language: one set per analyzer
+        if gen.bm25 is None or not alternatives or not all(alternatives):
             return None
-        found = gen.term_ids(terms)
-        if len(found) < len(terms):
-            return np.zeros(0, dtype=np.int64)  # a word no passage has
-        rows = None
-        for _, term_id in sorted(found, key=lambda t: posting_size(gen.bm25, t[1])):
-            posted = posting_rows(gen.bm25, term_id)
-            rows = posted if rows is None else np.intersect1d(rows, posted, assume_unique=True)
-            if rows.size == 0:
-                return rows
+        rows = _union_sorted([rows_with_terms(gen, terms) for terms in alternatives], gen.n_passages)
         mask = self.live.mask(gen, filters)
         if mask is not None:
             rows = rows[mask[rows]]

@@ -1,15 +1,18 @@
 """Highlights: the character spans of a text's words that share a stem with a query word.
 
 Words are cut and stemmed by the analyzer (``ingest.analysis``), the same one BM25 matched with, so a highlighted
-word is one the search matched on.
+word is one the search matched on. A query's Thai, Han and Bengali runs are cut by their script's analyzer, and
+their words (Chinese: character bigrams, the terms BM25 matched) are marked wherever they occur in a text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-from ingest.analysis import Analyzer, analyzer_for, is_word_char
+from ingest.analysis import SCRIPT_ANALYZERS, SCRIPT_RUN, Analyzer, analyzer_for, is_word_char
+from ingest.analysis_languages import han_bigrams
 
 
 class Highlighter:
@@ -24,6 +27,9 @@ class Highlighter:
     def __init__(self, query: str, texts: list[str], analyzer: Analyzer | None = None) -> None:
         self._hits: tuple[str, ...] = ()
         self._done: dict[str, list[list[int]]] = {}
+        self._script_words = script_words(query)
+        if self._script_words:
+            query = SCRIPT_RUN.sub(" ", query)
         analyzer = analyzer or analyzer_for(None)
         wanted = analyzer.query_stems(query)
         if not wanted:
@@ -40,11 +46,58 @@ class Highlighter:
 
     def spans(self, text: str) -> list[list[int]]:
         """[start, end] of every matching word in ``text``, in order."""
-        if not self._hits:
+        if not self._hits and not self._script_words:
             return []
         if text not in self._done:  # headings repeat down a page
-            self._done[text] = find_words(text, self._hits)
+            spans = find_words(text, self._hits) if self._hits else []
+            if self._script_words:
+                spans = merge_spans(spans + find_script_words(text, self._script_words))
+            self._done[text] = spans
         return self._done[text]
+
+
+def script_words(query: str) -> dict[str, tuple[str, ...]]:
+    """The words of the query's Thai, Han and Bengali runs, by script: Chinese its bigrams (a lone character as
+    itself), Thai and Bengali ICU's words of two characters or more."""
+    out: dict[str, set[str]] = {}
+    for m in SCRIPT_RUN.finditer(query):
+        a = SCRIPT_ANALYZERS[m.lastgroup]
+        if m.lastgroup == "zh":
+            words = han_bigrams(a.normalize(m.group()), singles=True)
+        else:
+            words = [w for w in a.words(m.group()) if len(w) >= 2]
+        out.setdefault(m.lastgroup, set()).update(words)
+    return {k: tuple(sorted(v, key=lambda w: (-len(w), w))) for k, v in out.items() if v}
+
+
+def find_script_words(text: str, words: dict[str, tuple[str, ...]]) -> list[list[int]]:
+    """Spans of the script words in ``text``: anywhere for Thai and Chinese (no spaces mark their words), whole
+    for Bengali (no letter or mark on either side)."""
+    out = []
+    for script, ws in words.items():
+        for w in ws:
+            start = text.find(w)
+            while start >= 0:
+                end = start + len(w)
+                if script != "bn" or not (_in_word(text, start - 1) or _in_word(text, end)):
+                    out.append([start, end])
+                start = text.find(w, start + 1)
+    return out
+
+
+def _in_word(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (unicodedata.category(text[i])[0] in "LMN" or text[i] in "\u200c\u200d")
+
+
+def merge_spans(spans: list[list[int]]) -> list[list[int]]:
+    """Overlapping or touching spans as one, in order (Chinese bigrams overlap by a character)."""
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
 
 
 def find_words(text: str, words: tuple[str, ...]) -> list[list[int]]:

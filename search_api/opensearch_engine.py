@@ -9,8 +9,9 @@ boosts and explanations are identical whichever backend answers.
 
 Differences from the embedded engine, by design or by necessity:
 
-* BM25 scores come from Lucene over an analyzer that mirrors ours (``ingest.opensearch_schema.ANALYSIS``);
-  only the tokeniser differs, so scores are close but not equal.
+* BM25 scores come from Lucene over the passages' pre-analysed ``terms`` (``ingest.opensearch_schema.ANALYSIS``),
+  matched with the query's terms cut by ``ingest.analysis.query_terms``: the same terms as the embedded engine
+  in every language; only Lucene's lossy length norms make scores close rather than equal.
 * Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports.
 * Facets are aggregations over the filtered match set (BM25 matches plus the dense leg's hits): ``terms`` per
   field with a ``cardinality`` of ``section_id`` inside each bucket, so they count sections like the embedded
@@ -33,10 +34,17 @@ from haystack import Document
 
 from ingest.errors import BackendUnavailableError, IndexUnavailableError, UnknownFilterValueError
 from ingest.opensearch_client import build_client, build_passage_store, safe_url, translate_errors
-from ingest.opensearch_schema import MAX_RESULT_WINDOW, STATUS_ID, index_has_knn, index_names, passage_from_source
+from ingest.opensearch_schema import (
+    MAX_RESULT_WINDOW,
+    STATUS_ID,
+    encode_terms,
+    index_has_knn,
+    index_names,
+    passage_from_source,
+)
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
-from ingest.analysis import PAIR_WEIGHT
+from ingest.analysis import PAIR_WEIGHT, query_terms
 from ingest.vocabularies import PRIORITY_AREAS, STATUSES
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
@@ -44,7 +52,7 @@ from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
 
 STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
 CARDINALITY_PRECISION = 40_000  # the maximum OpenSearch allows; counts below it are exact
-_SOURCE = {"excludes": ["embedding"]}
+_SOURCE = {"excludes": ["embedding"]}  # Haystack sets this on its legs whatever the body says
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -60,16 +68,32 @@ def filter_clause(filters: SearchFilters) -> dict | None:
 
 
 def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
-    """The BM25 leg's body; Haystack's store puts the query text where ``"$query"`` stands. The query's word
-    pairs add ``PAIR_WEIGHT`` times their BM25 score, as in the embedded engine (``ingest.analysis.PAIR_WEIGHT``)."""
+    """The BM25 leg's body over the pre-analysed ``terms``: Haystack's store puts the query's single terms where
+    ``"$query"`` stands, and ``bm25_query`` its word pairs where ``"$pairs"`` stands (``PAIR_WEIGHT`` times their
+    BM25 score, as in the embedded engine, ``ingest.analysis.PAIR_WEIGHT``)."""
     boolean: dict[str, Any] = {
-        "must": [{"match": {"content": {"query": "$query", "operator": "or"}}}],
-        "should": [{"match": {"content.pairs": {"query": "$query", "operator": "or", "boost": PAIR_WEIGHT}}}],
+        "must": [{"match": {"terms": {"query": "$query", "operator": "or"}}}],
+        "should": [{"match": {"terms": {"query": "$pairs", "operator": "or", "boost": PAIR_WEIGHT}}}],
     }
     clause = filter_clause(filters)
     if clause:
         boolean["filter"] = [clause]
     return {"query": {"bool": boolean}, "size": size, "_source": _SOURCE}
+
+
+def bm25_query(query: str, languages=()) -> tuple[str, str]:
+    """The query's single terms and its word pairs, each as the ``terms`` field holds them (``encode_terms``)."""
+    terms = query_terms(query, languages)
+    return encode_terms([t for t in terms if " " not in t]), encode_terms([t for t in terms if " " in t])
+
+
+def fill_pairs(body: Any, pairs: str) -> Any:
+    """The body with ``"$pairs"`` replaced by the query's pairs (Haystack fills only ``"$query"``)."""
+    if isinstance(body, dict):
+        return {k: fill_pairs(v, pairs) for k, v in body.items()}
+    if isinstance(body, list):
+        return [fill_pairs(v, pairs) for v in body]
+    return pairs if body == "$pairs" else body
 
 
 def build_knn_request(filters: SearchFilters, k: int) -> dict[str, Any]:
@@ -235,9 +259,11 @@ class OpenSearchEngine:
         requests = build_requests(filters, max(depth, self.settings.norm_depth), mode)
         bm25_docs: list[Document] = []
         dense_docs: list[Document] = []
-        if "bm25" in requests:
+        words, pairs = bm25_query(query, filters.languages)
+        if "bm25" in requests and words:
+            body = fill_pairs(requests["bm25"], pairs)
             with translate_errors(self.settings, self.names.passages):
-                found = self.bm25.run(query=query, top_k=requests["bm25"]["size"], custom_query=requests["bm25"])
+                found = self.bm25.run(query=words, top_k=requests["bm25"]["size"], custom_query=body)
             bm25_docs = self._leg(found["documents"], depth, group_by, dense=False)
         if "knn" in requests and qvec is not None:
             if not self.knn_available():
@@ -252,7 +278,7 @@ class OpenSearchEngine:
             dense_docs = self._leg(found["documents"], depth, group_by, dense=True)
         keys = [d.meta["key"] for d in bm25_docs + dense_docs]
         rows = ResultSet.build(
-            keys, query if "bm25" in requests else None, filter_clause(filters), [d.meta["key"] for d in dense_docs]
+            keys, words if "bm25" in requests and words else None, filter_clause(filters), [d.meta["key"] for d in dense_docs]
         )
         return bm25_docs, dense_docs, rows
 
@@ -303,7 +329,7 @@ class OpenSearchEngine:
         else:
             should = []
             if result_rows.query:
-                should.append({"match": {"content": {"query": result_rows.query, "operator": "or"}}})
+                should.append({"match": {"terms": {"query": result_rows.query, "operator": "or"}}})
             if result_rows.dense_keys:
                 should.append({"ids": {"values": list(result_rows.dense_keys)}})
             if not should:
@@ -374,10 +400,15 @@ class OpenSearchEngine:
 
     def phrase_rows(self, matcher: PhraseMatcher, filters: SearchFilters) -> np.ndarray | None:
         """Every passage key that passes the filters and holds the matcher's phrases word for word: the passages
-        matching all of each phrase's words (a superset, through the same analyzer as the index), their texts
-        then checked. None past ``PHRASE_SCAN_MAX`` such passages: the searcher then checks its candidates."""
+        holding all of one of the matcher's required term sets (a superset, as in the embedded engine), their
+        texts then checked. None past ``PHRASE_SCAN_MAX`` such passages, or when the phrases give no term to
+        narrow with: the searcher then checks its candidates."""
         self._check_filters(filters)
-        must = [{"match": {"content": {"query": " ".join(matcher.phrases), "operator": "and"}}}]
+        alternatives = matcher.required_term_sets()
+        if not alternatives or not all(alternatives):
+            return None
+        should = [{"match": {"terms": {"query": encode_terms(terms), "operator": "and"}}} for terms in alternatives]
+        must = [{"bool": {"should": should, "minimum_should_match": 1}}]
         clause = filter_clause(filters)
         body = {"query": {"bool": {"must": must, **({"filter": [clause]} if clause else {})}},
                 "size": PHRASE_SCAN_MAX + 1, "_source": ["content"]}

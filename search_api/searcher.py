@@ -127,7 +127,7 @@ class Searcher:
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
         phrases, required = query_phrases(req.query)
-        matcher = PhraseMatcher(phrases) if phrases else None
+        matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
         while True:
             bm25, dense, result_rows = self.engine.retrieve(req.query, qvec, req.filters, depth, req.group_by, req.mode)

@@ -149,3 +149,73 @@ def test_a_quoted_phrase_total_is_exact_and_the_same_at_any_page_size(backend, s
     embedded = Searcher(synced_slice.embedded, embedder=backend.searcher.embedder).search(
         SearchRequest(f'"{phrase}"', mode=MODE, top_k=100))
     assert outs[2]["total"] == embedded["total"] and outs[2]["facets"] == embedded["facets"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Thai and Chinese: text cut by ICU word breaks and Han bigrams, the same terms on both backends
+
+
+@dataclass
+class MultilingualSlice:
+    embedded: object
+    opensearch: object
+
+
+@pytest.fixture(scope="module")
+def multilingual_slice(tmp_path_factory, embedder, osmem_url) -> MultilingualSlice:
+    """The Thai Anti-Trafficking Act and the Chinese SPC interpretation, ingested and mirrored into osmem."""
+    from opensearch_support import CORPUS
+
+    from ingest.pipeline import ingest
+    from ingest.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("multilingual-slice")
+    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url,
+                           opensearch_index="kb-multilingual")
+    files = [CORPUS / "laws/th_anti_trafficking_act_2008_th.txt",
+             CORPUS / "laws/cn_spc_interpretation_trafficking_women_children_2016_zh.md"]
+    report = ingest(files, os_settings, embedder=embedder)
+    assert report.ok, report.failed
+    return MultilingualSlice(Settings(index_dir=index_dir), os_settings)
+
+
+@pytest.fixture(params=["embedded", "opensearch"])
+def ml_backend(request, multilingual_slice, query_embedder) -> Backend:
+    if request.param == "opensearch":
+        request.applymarker(pytest.mark.opensearch)
+    return Backend(request.param, Searcher(getattr(multilingual_slice, request.param), embedder=query_embedder))
+
+
+@pytest.mark.parametrize("languages", [None, ["th"]])
+def test_a_thai_query_word_finds_the_thai_acts_sections(ml_backend, languages):
+    # การค้ามนุษย์ (trafficking in persons), written without spaces; section 6 defines the offence (ค้ามนุษย์)
+    out = ml_backend.search("การค้ามนุษย์", top_k=100, filters=build_filters(languages=languages))
+    ids = [r["section_id"] for r in out["results"]]
+    assert ids and all(i.startswith("th-atipa-2008:") for i in ids)
+    assert "th-atipa-2008:ch-1.s-6" in ids and out["total"] == len(ids)
+    assert any(out["results"][0]["highlights"] for _ in [0])  # the matched words are marked
+
+
+def test_thai_and_chinese_totals_are_the_same_on_both_backends(multilingual_slice, query_embedder):
+    def search(settings, query):
+        out = Searcher(settings, embedder=query_embedder).search(SearchRequest(query, mode=MODE, top_k=100))
+        return out["total"], sorted(r["section_id"] for r in out["results"]), out["facets"]
+
+    for query in ["การค้ามนุษย์", "คนต่างด้าว", "拐卖儿童", '"拐卖妇女、儿童"', "收买被拐卖的妇女"]:
+        assert search(multilingual_slice.embedded, query) == search(multilingual_slice.opensearch, query), query
+
+
+def test_a_quoted_chinese_phrase_is_required_verbatim(ml_backend):
+    out = ml_backend.search('"拐卖妇女、儿童"', top_k=50)
+    assert out["total_exact"] and out["total"] == len(out["results"]) >= 1
+    for r in out["results"]:
+        assert "拐卖妇女、儿童" in "".join(r["text"].split())
+    # article 7 holds every bigram of this phrase (被拐卖的妇女、儿童 ... 儿童罪) but not the phrase itself
+    assert ml_backend.search('"拐卖的妇女、儿童罪"', top_k=50)["total"] == 0
+    assert ml_backend.search("拐卖的妇女、儿童罪", top_k=50)["total"] > 0
+
+
+def test_an_unquoted_chinese_query_matches_words_that_icu_cut_otherwise(ml_backend):
+    # 拐卖儿童 (abducting and trafficking children) stands in article 2 as 以拐卖儿童罪论处
+    out = ml_backend.search("拐卖儿童", top_k=10, filters=build_filters(languages=["zh"]))
+    assert any(r["section_id"].startswith("cn-spc-interpretation-2016:") and "拐卖儿童" in r["text"] for r in out["results"])

@@ -333,16 +333,18 @@ if __name__ == "__main__":
 
 
 @pytest.mark.opensearch
-def test_the_pairs_analyzer_cuts_the_word_pairs_the_embedded_index_does(osmem_url):
+def test_the_terms_field_holds_the_terms_the_embedded_index_does(osmem_url):
     from ingest.analysis import analyze
+    from ingest.opensearch_schema import encode_terms
 
     settings = Settings(opensearch_url=osmem_url, opensearch_index="kb-pairs")
     client = build_client(settings)
     ensure_indices(client, settings, 384)
-    text = "Smuggling of migrants by sea is an offence under Article 6 of the Protocol, and cross-border rule 3.2.1"
-    tokens = client.indices.analyze(index="kb-pairs", body={"analyzer": "kb_pairs", "text": text})["tokens"]
-    assert [t["token"] for t in tokens] == [t for t in analyze(text) if " " in t]
-    assert "smuggl migrant" in [t["token"] for t in tokens]  # the pair spans the stop word "of"
+    text = "Smuggling of migrants by sea, cross-border rule 3.2.1; การค้ามนุษย์ 拐卖妇女、儿童 মানব পাচার"
+    terms = analyze(text, "en")
+    tokens = client.indices.analyze(index="kb-pairs", body={"analyzer": "kb_terms", "text": encode_terms(terms)})["tokens"]
+    assert [t["token"].replace("\u2060", " ") for t in tokens] == terms
+    assert {"smuggl migrant", "ค้า มนุษย์", "卖妇"} <= set(terms)  # the pair spans the stop word "of"
 
 
 @pytest.mark.opensearch
@@ -350,7 +352,7 @@ def test_an_index_from_before_word_pairs_is_refused_with_the_fix(osmem_url):
     settings = Settings(opensearch_url=osmem_url, opensearch_index="kb-before-pairs")
     client = build_client(settings)
     old = passage_index_body(384, knn=False)
-    old["mappings"]["properties"]["content"].pop("fields")
+    old["mappings"]["properties"].pop("terms")
     client.indices.create(index="kb-before-pairs", body=old)
-    with pytest.raises(IndexUnavailableError, match=r"kb-before-pairs.*content\.pairs.*delete it"):
+    with pytest.raises(IndexUnavailableError, match=r"kb-before-pairs.*no terms field.*delete it"):
         ensure_indices(client, settings, 384)
