@@ -204,21 +204,32 @@ _BATCHERS_LOCK = threading.Lock()
 class MultilingualQueryEmbedder:
     """Queries to multilingual-e5-small vectors (``"query: "`` added by the model), for the cross-lingual leg:
     the same ``QueryBatcher`` threads as the English model, one worker (the model is locked per forward pass, so
-    queries that queue up meanwhile go in one batch), one torch thread."""
+    queries that queue up meanwhile go in one batch), one torch thread. With ``onnx_path``, onnxruntime encodes
+    over the graph exported there (``ingest.multilingual.export_onnx``, run first if the file is missing) and
+    torch is not used."""
 
-    def __init__(self, passages=None, workers: int = 1) -> None:
+    def __init__(self, passages=None, workers: int = 1, onnx_path: Path | None = None, threads: int = 1) -> None:
         from ingest.embedder import MultilingualEmbedder
 
         self.passages = passages or MultilingualEmbedder()
-        self.workers = workers
+        self.workers, self.onnx_path, self.threads = workers, onnx_path, threads
         self._batcher: QueryBatcher | None = None
         self._lock = threading.Lock()
 
     def batcher(self) -> QueryBatcher:
         with self._lock:
             if self._batcher is None:
-                self._batcher = QueryBatcher(None, workers=self.workers, onnx=_E5Queries(self.passages.model()))
+                self._batcher = QueryBatcher(None, workers=self.workers, onnx=self._runtime())
             return self._batcher
+
+    def _runtime(self):
+        if self.onnx_path is None:
+            return _E5Queries(self.passages.model())
+        from ingest.multilingual import OnnxQueries, export_onnx
+
+        if not Path(self.onnx_path).exists():
+            export_onnx(Path(self.onnx_path))
+        return OnnxQueries(Path(self.onnx_path), threads=self.threads)
 
     def warm_up_queries(self) -> None:
         self.embed_query("warm up")

@@ -150,6 +150,23 @@ def test_the_passage_and_query_embedders_of_the_multilingual_leg(passages):
     assert float(queries.embed_query(asked[0]) @ vectors[0]) > float(queries.embed_query(asked[0]) @ vectors[-1])
 
 
+def test_queries_through_onnxruntime_give_the_torch_vectors(passages, tmp_path):
+    from ingest.embedder import MultilingualEmbedder
+    from search_api.query_embedding import MultilingualQueryEmbedder
+
+    embedder = MultilingualEmbedder(dtype="fp32", batch_size=4)
+    queries = MultilingualQueryEmbedder(embedder, onnx_path=tmp_path / "e5.onnx")
+    asked = ["拐卖妇女、儿童的刑罚", "trafficking in persons penalty", "การค้ามนุษย์ " * 300]  # the last: 2 windows
+    pending = [queries.submit_query(q) for q in asked]
+    assert (tmp_path / "e5.onnx").exists()
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "e5.onnx")).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops, sorted(ops)
+    for q, p in zip(asked, pending):
+        assert float(p.result() @ embedder.model().query(q)) > 0.99999
+
+
 def test_passages_can_be_cut_by_this_models_tokens(passages):
     """``split_passages`` reads ``encode(text).ids``/``.offsets``: with this tokenizer, Thai is cut at 256 of
     this model's tokens (MiniLM's tokenizer sees a Thai provision as a few unknown words, so cut by it a passage
