@@ -344,3 +344,152 @@ def test_slash_focuses_the_search_box_while_the_page_still_loads(page, base_url)
     page.keyboard.type("debt bondage")
     page.keyboard.press("Enter")
     page.wait_for_selector("#results .result")
+
+
+# -- languages, scripts and status ---------------------------------------------------------------------------
+
+THAI_TERM = "การค้ามนุษย์"  # trafficking in persons
+CHINESE_TERM = "拐卖妇女"  # abducting and trafficking women
+THAI_FONTS = {"Loma", "Garuda", "Tlwg Typo", "Noto Sans Thai"}
+CJK_FONTS = {"Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC"}
+STATUS_LABELS = {"In force", "Repealed", "Status unknown"}
+
+
+def _fonts_used(page, selector: str) -> dict[str, int]:
+    """The platform fonts Chromium drew the text of the first element matching ``selector`` with, and how many
+    glyphs each drew (DevTools' CSS.getPlatformFontsForNode): a script without a font would draw no glyph of one."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    assert node, selector
+    return {f["familyName"]: f["glyphCount"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+
+
+def _not_tofu(page, selector: str, sample: str) -> None:
+    """The element has a size, and in its font the sample is not as wide as as many missing-glyph boxes
+    (U+0E7F is unassigned: every font draws it as .notdef). Meaningful for Thai, whose vowel and tone marks take
+    no width of their own when drawn; a CJK glyph may be as wide as .notdef, so Chinese relies on _fonts_used."""
+    box = page.locator(selector).first.bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0
+    widths = page.locator(selector).first.evaluate(
+        """(node, sample) => { const c = document.createElement("canvas").getContext("2d");
+             c.font = getComputedStyle(node).font;
+             return [c.measureText(sample).width, c.measureText("\\u0E7F".repeat([...sample].length)).width]; }""", sample)
+    assert widths[0] > 0 and abs(widths[0] - widths[1]) > 1, widths
+
+
+def _check_script_result(page, base_url, query: str, code: str, tag: str, name: str, native: str, fonts: set[str],
+                         script: str, screenshot: Path) -> None:
+    page.goto(f"{base_url}/?q={query}&language={code}")
+    page.wait_for_selector("#results .result")
+    first = page.locator("#results .result").first
+    assert first.get_attribute("data-lang") == code
+    assert first.locator(".badge.lang .name").inner_text().strip() == name  # by name, not by code
+    assert first.locator(".badge.lang").get_attribute("title") == f"{name}: {native}"
+    assert first.locator(".badge.status").inner_text().strip() in STATUS_LABELS
+    for part in (".passage", ".result-title a", ".doc-title", ".citation cite"):
+        assert first.locator(part).get_attribute("lang") == tag, part
+    passage = first.locator(".passage").inner_text()
+    assert re.search(script, passage), passage[:200]
+    sel = f"#results .result[data-lang='{code}'] .passage"
+    used = _fonts_used(page, sel)
+    assert any(used.get(f, 0) > 0 for f in fonts), used
+    if code == "th":
+        _not_tofu(page, sel, re.search(f"{script}+", passage).group(0)[:12])
+    else:
+        assert first.locator(".passage").bounding_box()["width"] > 0
+    first.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot), full_page=False)
+
+
+def test_a_thai_result_shows_thai_script_with_its_lang_badge_and_glyphs(page, base_url, artifacts_dir):
+    _check_script_result(page, base_url, THAI_TERM, "th", "th", "Thai", "ไทย", THAI_FONTS, "[\u0e01-\u0e5b]",
+                         artifacts_dir / "ui-thai-result-1280.png")
+    assert THAI_TERM in page.locator("#results").inner_text()
+
+
+def test_a_chinese_result_shows_chinese_script_with_its_lang_badge_and_glyphs(page, base_url, artifacts_dir):
+    _check_script_result(page, base_url, CHINESE_TERM, "zh", "zh-Hans", "Chinese", "中文", CJK_FONTS, "[\u4e00-\u9fff]",
+                         artifacts_dir / "ui-chinese-result-1280.png")
+    assert CHINESE_TERM in page.locator("#results").inner_text()
+
+
+def test_every_result_shows_its_language_by_name_and_its_status(page, base_url):
+    import httpx
+
+    vocab = {lang["code"]: lang for lang in httpx.get(base_url + "/vocabularies").json()["languages"]}
+    page.goto(base_url + "/?q=debt+bondage")
+    page.wait_for_selector("#results .result")
+    results = page.locator("#results .result")
+    for i in range(results.count()):
+        r = results.nth(i)
+        lang = vocab[r.get_attribute("data-lang")]
+        assert r.locator(".badge.lang .name").inner_text().strip() == lang["name"]
+        assert r.locator(".badge.status").inner_text().strip() in STATUS_LABELS
+        assert r.locator(".passage").get_attribute("lang") == lang["tag"]
+
+
+def test_language_and_status_facets_filter_by_click(page, base_url):
+    page.goto(f"{base_url}/?q={THAI_TERM}")
+    page.wait_for_selector("#results .result")
+    labels = page.locator("#f-language .opt-label").all_inner_texts()
+    assert "Thai ไทย" in labels and not set(labels) & {"en", "th", "zh", "bn", "tr"}, labels  # by name, not code
+    thai = page.locator("#f-language .option", has=page.locator("input[value='th']"))
+    assert thai.locator(".native").get_attribute("lang") == "th"
+    assert int(thai.locator(".count").inner_text()) > 0
+    with page.expect_response(lambda r: "/search?" in r.url and "language=th" in r.url) as answer:
+        thai.locator("label").click()
+    # the filtered search's own total (not the facet's count: a query is analysed for the languages it is filtered
+    # to, so a Thai query unfiltered also matches Thai passages through the other analyzers' terms)
+    expect(page.locator("#search-summary")).to_have_text(re.compile(rf"^\s*{answer.value.json()['total']} matching section"))
+    assert "language=th" in page.url and page.locator("#f-language input[value='th']").is_checked()
+    assert set(page.locator("#results .result").evaluate_all("rs => rs.map((r) => r.dataset.lang)")) == {"th"}
+    statuses = page.locator("#f-status .opt-label").all_inner_texts()
+    assert statuses and set(statuses) <= STATUS_LABELS
+    with page.expect_response(lambda r: "/search?" in r.url and "status=" in r.url) as answer:
+        page.locator("#f-status .option label").first.click()
+    expect(page.locator("#search-summary")).to_have_text(re.compile(rf"^\s*{answer.value.json()['total']} matching section"))
+    assert len(set(page.locator("#results .result .badge.status").all_inner_texts())) == 1
+
+
+@pytest.mark.parametrize("doc_id, section_id, designation, tag", [
+    ("th-atipa-2008", "th-atipa-2008:ch-1.s-6", "มาตรา ๖", "th"),
+    ("cn-criminal-law-2023", "cn-criminal-law-2023:pt-2.ch-4.art-240", "第二百四十条", "zh-Hans"),
+])
+def test_the_reader_shows_the_designation_as_printed(page, base_url, artifacts_dir, doc_id, section_id, designation, tag):
+    page.goto(f"{base_url}/read/{doc_id}#{section_id}")
+    page.wait_for_selector(".doc-section.current")
+    current = page.locator(".doc-section.current")
+    assert current.get_attribute("id") == section_id
+    title = current.locator(".section-title > span").first
+    assert title.inner_text().startswith(designation) and title.get_attribute("lang") == tag
+    assert current.locator(".section-text").first.get_attribute("lang") == tag
+    assert page.locator("#read-title").get_attribute("lang") == tag
+    toc = page.locator(f"#toc-list a[href$='{section_id.replace(':', '%3A')}']")
+    assert toc.text_content().startswith(designation) and toc.get_attribute("lang") == tag  # (in closed <details>)
+    page.screenshot(path=str(artifacts_dir / f"ui-reader-{tag}-1280.png"))
+
+
+def test_compare_has_rows_for_thailand_china_bangladesh_and_turkiye(page, base_url, artifacts_dir):
+    members = ["Bangladesh", "China", "Thailand", "Türkiye"]  # rows follow the member list's order
+    page.goto(base_url + "/?view=compare")
+    for m in members:
+        page.check(f"#c-member input[value='{m}']")  # each is in the member list: its laws are indexed
+    page.fill("#cq", "penalties for trafficking in women and children")
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_selector("table.matrix tbody tr")
+    rows = page.locator("table.matrix tbody tr")
+    assert [rows.nth(i).get_attribute("data-member") for i in range(4)] == members
+    expected = {"Thailand": "th", "China": "zh", "Bangladesh": "bn", "Türkiye": "tr"}
+    tags = {"th": "th", "zh": "zh-Hans", "bn": "bn", "tr": "tr"}
+    for i, m in enumerate(members):
+        cells = rows.nth(i).locator("td[data-lang]")
+        assert cells.count() >= 1, m
+        langs = cells.evaluate_all("cs => cs.map((c) => c.dataset.lang)")
+        assert expected[m] in langs, (m, langs)  # the member's own-language law answers, in its script
+        cell = rows.nth(i).locator(f"td[data-lang='{expected[m]}']").first
+        assert cell.locator(".passage").get_attribute("lang") == tags[expected[m]]
+        assert cell.locator(".badge.lang .name").inner_text().strip() in ("Thai", "Chinese", "Bengali", "Turkish")
+    page.screenshot(path=str(artifacts_dir / "ui-compare-languages-1280.png"), full_page=True)
