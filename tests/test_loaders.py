@@ -20,6 +20,8 @@ from ingest.errors import (
     UnsupportedFormatError,
 )
 from ingest.loaders import PAGE_NUMBER, STRUCTURAL_LINE, SUPPORTED_SUFFIXES, drop_furniture, furniture_key, load_file
+from ingest.schema import DocumentMeta, Section
+from ingest.sections import split_sections
 from ingest.settings import PROJECT_ROOT, Settings
 
 LAWS = PROJECT_ROOT / "corpus" / "laws"
@@ -237,3 +239,60 @@ def test_every_loader_error_is_an_ingest_error_and_a_value_error(tmp_path):
 
 def test_supported_suffixes():
     assert set(SUPPORTED_SUFFIXES) == {".pdf", ".md", ".markdown", ".txt", ".text", ".json"}
+
+
+# -------------------------------------------- a text mixing CRLF and bare LF: the Thai Royal Gazette's exports
+
+THAI_LAWS = {"th-atipa-2008": ("th_anti_trafficking_act_2008_th.txt", 67),
+             "th-immigration-act-1979": ("th_immigration_act_1979_th.txt", 111),
+             "th-toc-act-2013": ("th_transnational_organized_crime_act_2013_th.txt", 39)}
+
+
+def _thai_sections(doc_id: str) -> dict[str, Section]:
+    path = LAWS / THAI_LAWS[doc_id][0]
+    sections = split_sections(DocumentMeta(doc_id=doc_id, path=path.name, title=doc_id), load_file(path))
+    return {s.path: s for s in sections}
+
+
+def test_gazette_paragraphs_stay_apart_and_its_wrapped_lines_join():
+    """A wrapped line ends in CRLF, a paragraph (วรรค) in a bare LF: มาตรา ๙ has its four paragraphs."""
+    text = load_file(LAWS / THAI_LAWS["th-atipa-2008"][0]).text
+    assert "สำหรับความผิดนั้น\n\nถ้าผู้ที่สมคบกัน" in text and "มาตรา\n๙ \xa0ผู้ใดสมคบ" in text
+    paragraphs = _thai_sections("th-atipa-2008")["ch-1.s-9"].text.split("\n\n")
+    starts = ("ผู้ใดสมคบโดยการตกลง", "ถ้าผู้ที่สมคบกัน", "ในกรณีที่ความผิดได้กระทำ", "ถ้าผู้กระทำความผิดตามวรรคหนึ่ง")
+    assert len(paragraphs) == 4 and all(p.startswith(start) for p, start in zip(paragraphs, starts))
+    assert "ตามมาตรา ๖ ต้องระวางโทษ" in paragraphs[0]  # the wrapped line, joined
+
+
+@pytest.mark.parametrize("doc_id", THAI_LAWS)
+def test_gazette_sections_keep_their_ids_and_numbered_lines_their_text(doc_id):
+    sections = _thai_sections(doc_id)
+    assert len(sections) == THAI_LAWS[doc_id][1]
+    assert sections["s-2"].text.startswith("พระราชบัญญัตินี้ให้ใช้บังคับ")  # "มาตรา\r\n๒[๑]\n" then its text
+    assert sections["footnotes"].text.startswith("[๑] ราชกิจจานุเบกษา")
+    if doc_id == "th-immigration-act-1979":  # an item number alone on its line ("(๓)[๔]\n") keeps its text
+        assert "\n\n(๓)[๔] เข้ามาเพื่อทำงาน" in sections["ch-2.s-12"].text
+
+
+def _lines(n: int) -> list[str]:
+    return [f"Paragraph {i} begins\r\nand wraps once.\n" for i in range(n)]
+
+
+def test_mixed_line_ends_make_bare_lf_a_paragraph_break(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(("".join(_lines(6)) + "(a)[1]\nItem text\r\nwrapped.\n\xa0\nLast").encode())
+    expected = "".join(f"Paragraph {i} begins\nand wraps once.\n\n" for i in range(6))
+    assert load_file(path).text == expected + "(a)[1]\nItem text\nwrapped.\n\n\xa0\nLast"
+
+
+@pytest.mark.parametrize("text", [
+    "".join(_lines(6)).replace("\r\n", "\n"),  # only LF
+    "".join(_lines(6)).replace("\n", "\r\n").replace("\r\r", "\r"),  # only CRLF
+    "".join(_lines(6)).replace("\r\n", "\n") + "".join(_lines(6)).replace("\n", "\r\n").replace("\r\r", "\r"),  # joined
+    "".join(_lines(20)).replace("\n", "\r\n").replace("\r\r", "\r") + "one\ntwo\nthree\nfour\nfive\n",  # few LF
+    "a\r\nb\nc\r\nd\ne\r\nf\n",  # too few of each
+])
+def test_text_with_one_kind_of_line_end_or_unmixed_loads_as_before(tmp_path, text):
+    path = tmp_path / "plain.md"
+    path.write_bytes(text.encode())
+    assert load_file(path).text == text.replace("\r\n", "\n")
