@@ -279,6 +279,10 @@ def test_mobile_layout_has_no_horizontal_scroll(browser, base_url, artifacts_dir
     pg.goto(base_url + "/?view=compare&q=penalties+for+trafficking+children&member=Malaysia&member=Philippines")
     pg.wait_for_selector("table.matrix tbody tr")
     assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+    for query in ("การค้ามนุษย์&language=th", "拐卖妇女&language=zh"):  # text without spaces wraps too
+        pg.goto(f"{base_url}/?q={query}")
+        pg.wait_for_selector("#results .result")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 375, query
     context.close()
 
 
