@@ -19,8 +19,8 @@ import numpy as np
 
 from eval.datasets import BeirDataset, corpus_hash, load_beir
 from eval.metrics import evaluate, per_query
-from ingest.embedder import Embedder
-from ingest.passages import load_tokenizer, split_passages
+from ingest.embedder import Embedder, MultilingualEmbedder, passage_embedder
+from ingest.passages import split_passages
 from ingest.pipeline import embed_passages, passage_fingerprint
 from ingest.schema import DocumentMeta, Section, check_doc_id
 from ingest.settings import PROJECT_ROOT, Settings
@@ -28,7 +28,7 @@ from ingest.stores import DocArtifact, IndexDir, built_with_other_code, write_ge
 from ingest.vocabularies import UNKNOWN_STATUS
 from search_api.engine import EmbeddedEngine
 from search_api.filters import SearchFilters, build_filters
-from search_api.query_embedding import QueryEmbedder
+from search_api.query_embedding import query_embedder
 from search_api.searcher import Searcher, SearchRequest
 
 EVAL_CACHE = PROJECT_ROOT / "var" / "eval-cache"
@@ -85,7 +85,7 @@ def corpus_sections(ds: BeirDataset) -> tuple[list[tuple[DocumentMeta, list[Sect
     return list(docs.values()), ids
 
 
-def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder: Embedder, log=print) -> tuple[Settings, list[str]]:
+def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder: Embedder | MultilingualEmbedder, log=print) -> tuple[Settings, list[str]]:
     """Build (or reuse) the index of a BEIR corpus; returns settings pointing at it and the section -> entry id map."""
     ds = load_beir(dataset_dir, split)
     # keyed by the corpus alone: editing a question or a judgement does not re-embed the corpus
@@ -102,7 +102,7 @@ def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder
             write_generation(cached, arts, embedder.info())
         return index_settings, json.loads(ids_path.read_text("utf-8"))
     docs, ids = corpus_sections(ds)
-    tokenizer = load_tokenizer(str(settings.resolved_model_path()))
+    tokenizer = embedder.tokenizer()
     per_doc = [[p for s in sections for p in split_passages(s, tokenizer, settings.max_passage_tokens)] for _, sections in docs]
     n_passages = sum(map(len, per_doc))
     log(f"embedding {n_passages} passages of {len(ids)} entries in {len(docs)} document(s) (cached afterwards in {root})")
@@ -168,25 +168,25 @@ def language_breakdown(run: dict[str, list[str]], ds: BeirDataset) -> dict[str, 
     return out
 
 
-def eval_searcher(index_settings: Settings, embedder: Embedder) -> Searcher:
+def eval_searcher(index_settings: Settings, embedder: Embedder | MultilingualEmbedder) -> Searcher:
     """The product's searcher over an evaluation index: the embedded engine with the configured candidates and
     normalisation depth (``KB_CANDIDATES``, ``KB_NORM_DEPTH``), queries embedded with ``embedder``'s model."""
     engine = EmbeddedEngine(index_settings.index_dir, candidates=index_settings.candidates, norm_depth=index_settings.norm_depth)
-    return Searcher(index_settings, engine=engine, embedder=QueryEmbedder(index_settings, embedder))
+    return Searcher(index_settings, engine=engine, embedder=query_embedder(index_settings, embedder))
 
 
 def evaluate_dataset(dataset_dir: Path, split: str, modes: list[str], settings: Settings,
-                     embedder: Embedder | None = None, log=print, use_filters: bool = False) -> dict[str, dict]:
+                     embedder: Embedder | MultilingualEmbedder | None = None, log=print, use_filters: bool = False) -> dict[str, dict]:
     """Scores per mode: the metric means, ``queries``, ``ms_per_query`` and, for a dataset whose queries carry
     ``language``/``target_language`` metadata, ``by_language`` (see :func:`language_breakdown`)."""
-    embedder = embedder or Embedder(settings)
+    embedder = embedder or passage_embedder(settings)
     index_settings, entry_ids = build_eval_index(dataset_dir, split, settings, embedder, log)
     ds = load_beir(dataset_dir, split)
     searcher = eval_searcher(index_settings, embedder)
     qvecs = None
     if any(m != "bm25" for m in modes):
         qids = [q for q in ds.qrels if q in ds.queries]
-        vecs = embedder.embed_passages([ds.queries[q] for q in qids])  # batch-encode all queries once
+        vecs = embedder.embed_queries([ds.queries[q] for q in qids])  # batch-encode all queries once
         qvecs = dict(zip(qids, vecs))
     results = {}
     for mode in modes:

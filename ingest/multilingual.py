@@ -377,6 +377,26 @@ def shared_model(dtype: str = "bf16", batch_size: int = 16) -> E5Model:
         return _shared[key]
 
 
+# Bump when export_onnx's graph changes (inputs, fusion, opset): the cached export is then made again.
+ONNX_EXPORT_VERSION = 1
+
+
+def onnx_export_key(model_path: Path | None = None) -> str:
+    """Names a cached export: a hash of the model file, the torch version and ``ONNX_EXPORT_VERSION``."""
+    import hashlib
+
+    path = Path(model_path or bundled_model_path())
+    st = path.stat()
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        torch_version = version("torch")  # read, not imported: a search process need not load torch
+    except PackageNotFoundError:
+        torch_version = "none"
+    h = hashlib.sha256(f"{os.fspath(path)} {st.st_size} {st.st_mtime_ns} {torch_version} {ONNX_EXPORT_VERSION}".encode())
+    return h.hexdigest()[:20]
+
+
 def export_onnx(path: Path, model_path: Path | None = None) -> Path:
     """Export the network (fp32, inputs ``inputs_embeds`` and ``attention_mask``) to ONNX with onnxruntime's
     fused BERT operators, for ``OnnxQueries``; atomic, so concurrent processes are safe."""

@@ -19,7 +19,8 @@ from ingest.vocabularies import UNKNOWN_STATUS
 # The version of the passage cutter's output. Bump it with any change to how sections become passages: it is
 # part of both ingest fingerprints, so passages are cut and embedded again. tests/test_ingest.py's corpus digest
 # fails until it is bumped.
-PASSAGE_VERSION = 1
+# 2: passages are cut at multilingual-e5-small's tokens (the default model), not MiniLM's word pieces.
+PASSAGE_VERSION = 2
 
 # Special tokens the model adds around every input ([CLS] ... [SEP]).
 _SPECIAL_TOKENS = 2

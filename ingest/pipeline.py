@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.embedder import Embedder
+from ingest.embedder import Embedder, MultilingualEmbedder, passage_embedder
 from ingest.errors import IndexUnavailableError, IngestError, KBError, ManifestError
 from ingest.manifest import MANIFEST_NAME, find_manifest, load_manifest
 from ingest.processing import DocumentProcessor, ProcessedDocument
@@ -145,7 +145,7 @@ def ingest(
     paths: list[Path] | None,
     settings: Settings,
     *,
-    embedder: Embedder | None = None,
+    embedder: Embedder | MultilingualEmbedder | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
     metas: dict[Path, DocumentMeta] | None = None,
 ) -> IngestReport:
@@ -161,7 +161,7 @@ def ingest(
     index_dir = IndexDir(settings.index_dir)
     index_dir.ensure()
     with index_dir.lock():
-        _ingest_locked(paths, settings, index_dir, report, embedder or Embedder(settings), on_progress, metas or {})
+        _ingest_locked(paths, settings, index_dir, report, embedder or passage_embedder(settings), on_progress, metas or {})
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -303,7 +303,7 @@ def _plan_deletions(paths: list[Path], files: list[Path], plan: IngestPlan, repo
 # 2. Process: load and split the new and changed files, DOCUMENT_WORKERS at a time
 
 
-def process_documents(plan: IngestPlan, settings: Settings, report: IngestReport, embedder: Embedder,
+def process_documents(plan: IngestPlan, settings: Settings, report: IngestReport, embedder: Embedder | MultilingualEmbedder,
                       on_progress) -> list[tuple[ProcessedDocument, str]]:
     """Process ``plan.todo`` (the model loads meanwhile); returns each processed document with its file's hash,
     in file order. A file that fails is reported and keeps what the index already had for it."""
@@ -362,7 +362,7 @@ def _record_processed(doc: ProcessedDocument, job: Job, plan: IngestPlan, report
 
 
 def embed_documents(processed: list[tuple[ProcessedDocument, str]], plan: IngestPlan, index_dir: IndexDir,
-                    report: IngestReport, embedder: Embedder, on_progress) -> None:
+                    report: IngestReport, embedder: Embedder | MultilingualEmbedder, on_progress) -> None:
     texts = [p.search_text for doc, _ in processed for p in doc.passages]
     t0 = time.perf_counter()
     vectors = embed_passages(embedder, texts, on_progress)
@@ -428,7 +428,7 @@ def _size(path: Path) -> int:
         return 0  # reported when it is read
 
 
-def _warm_up_quietly(embedder: Embedder) -> None:
+def _warm_up_quietly(embedder: Embedder | MultilingualEmbedder) -> None:
     """Load the model while documents are read; a failure here is raised again, and reported, when embedding."""
     try:
         embedder.warm_up()
@@ -436,7 +436,7 @@ def _warm_up_quietly(embedder: Embedder) -> None:
         pass
 
 
-def embed_passages(embedder: Embedder, texts: list[str], on_progress: Callable[[str, int, int], None] | None = None) -> "np.ndarray":
+def embed_passages(embedder: Embedder | MultilingualEmbedder, texts: list[str], on_progress: Callable[[str, int, int], None] | None = None) -> "np.ndarray":
     """Passage vectors in ``texts``' order, embedded shortest first (batches pad little), reporting progress as
     ("embed", done, total)."""
     import numpy as np

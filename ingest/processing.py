@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import IngestError
-from ingest.passages import load_tokenizer, split_passages
+from ingest.embedder import passage_tokenizer
+from ingest.passages import split_passages
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
 
@@ -71,7 +72,7 @@ class DocumentProcessor:
         annotate_sections(meta, sections)
 
     def cut_passages(self, sections: list[Section]) -> list[Passage]:
-        tokenizer = load_tokenizer(str(self.settings.resolved_model_path()))
+        tokenizer = passage_tokenizer(self.settings)
         return [p for s in sections for p in split_passages(s, tokenizer, self.settings.max_passage_tokens)]
 
     def process(self, path: Path, meta: DocumentMeta | None = None) -> ProcessedDocument:

@@ -25,7 +25,7 @@ from ingest.errors import (
 )
 from ingest.settings import Settings
 from search_api.balance import ConnectionShare, RebalanceConnections
-from search_api.query_embedding import QueryEmbedder
+from search_api.query_embedding import query_embedder
 from search_api.routes import NO_INDEX, build_router, install_ui
 from search_api.searcher import Searcher
 
@@ -203,7 +203,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
         state = app.state
         if state.searcher is None:
             if state.embedder is None:
-                state.embedder = QueryEmbedder(settings)
+                state.embedder = query_embedder(settings)
             await run_in_threadpool(state.embedder.warm_up_queries)  # the first query should not pay for loading the model
             try:
                 state.searcher = await run_in_threadpool(Searcher, settings, None, state.embedder)

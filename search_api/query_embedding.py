@@ -34,7 +34,7 @@ class QueryEmbedder:
     def __init__(self, settings: Settings, passages: Embedder | None = None) -> None:
         self.passages = passages or Embedder(settings)
         self.model_path = self.passages.model_path
-        self.dtype = settings.embed_dtype
+        self.dtype = settings.resolved_embed_dtype()
         self.query_runtime = settings.query_runtime
         self.query_threads = settings.query_threads or min(2, os.cpu_count() or 1)
         self.cache_dir = settings.cache_dir
@@ -213,6 +213,7 @@ class MultilingualQueryEmbedder:
 
         self.passages = passages or MultilingualEmbedder()
         self.workers, self.onnx_path, self.threads = workers, onnx_path, threads
+        self.query_threads = threads
         self._batcher: QueryBatcher | None = None
         self._lock = threading.Lock()
 
@@ -234,6 +235,13 @@ class MultilingualQueryEmbedder:
     def warm_up_queries(self) -> None:
         self.embed_query("warm up")
 
+    @property
+    def active_query_runtime(self) -> str:
+        """What encodes queries: ``onnx`` or ``torch``; ``not started`` before the first query."""
+        if self._batcher is None:
+            return "not started"
+        return "onnx" if self.onnx_path is not None else "torch"
+
     def submit_query(self, text: str) -> PendingEmbedding:
         return PendingEmbedding(self.batcher().submit(text))
 
@@ -249,3 +257,21 @@ class _E5Queries:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.model.query(list(texts))
+
+
+def query_embedder(settings: Settings, passages=None) -> QueryEmbedder | MultilingualQueryEmbedder:
+    """The query embedder for the model the settings choose (``embedding_model``), sharing ``passages``'s loaded
+    model when given. multilingual-e5-small queries go through onnxruntime over an export cached in
+    ``cache_dir/onnx`` (made once, ~30 s), unless ``query_runtime`` is torch."""
+    if settings.embedding_model != "multilingual-e5-small":
+        return QueryEmbedder(settings, passages)
+    from ingest.embedder import MultilingualEmbedder
+
+    passages = passages or MultilingualEmbedder.from_settings(settings)
+    onnx_path = None
+    if settings.query_runtime == "onnx":
+        from ingest.multilingual import onnx_export_key
+
+        onnx_path = Path(settings.cache_dir) / "onnx" / f"me5-{onnx_export_key()}.onnx"
+    threads = settings.query_threads or min(2, os.cpu_count() or 1)
+    return MultilingualQueryEmbedder(passages, workers=threads, onnx_path=onnx_path, threads=1)

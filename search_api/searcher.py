@@ -18,7 +18,7 @@ from ingest.settings import Settings
 from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
 from search_api.phrases import PhraseMatcher, query_phrases
-from search_api.query_embedding import PendingEmbedding, QueryEmbedder
+from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
 from search_api.results import citation, result_page
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -71,7 +71,7 @@ class Searcher:
     def __init__(self, settings: Settings, engine=None, embedder: QueryEmbedder | None = None) -> None:
         self.settings = settings
         self.engine = engine or build_engine(settings)
-        self.embedder = embedder or QueryEmbedder(settings)
+        self.embedder = embedder or query_embedder(settings)
         self.fusion = Fusion.from_settings(settings)
 
     def warm_up(self) -> None:
@@ -195,9 +195,10 @@ class Searcher:
         model, so it is cut (at paragraph or sentence breaks) into chunks of about 200 tokens whose normalised
         embeddings are averaged and renormalised: every part of the draft counts, none is silently dropped.
         """
-        from ingest.passages import load_tokenizer, split_passages
+        from ingest.embedder import passage_tokenizer
+        from ingest.passages import split_passages
 
-        tokenizer = load_tokenizer(str(self.settings.resolved_model_path()))
+        tokenizer = passage_tokenizer(self.settings)
         if len(tokenizer.encode(text, add_special_tokens=False).ids) <= self.settings.max_passage_tokens - 2:
             return self.embed(text), 1
         pseudo = Section("draft:x", "draft", "x", [], "", None, "paragraph", text, 0)

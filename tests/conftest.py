@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedder import Embedder
+from ingest.embedder import Embedder, MultilingualEmbedder, passage_embedder
 from ingest.manifest import copy_slice
 from ingest.settings import PROJECT_ROOT, Settings
 
@@ -20,9 +20,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """One loaded model for the whole session."""
-    e = Embedder(Settings())
+def embedder() -> Embedder | MultilingualEmbedder:
+    """One loaded model for the whole session: the default one (multilingual-e5-small)."""
+    e = passage_embedder(Settings())
     e.warm_up()
     return e
 
@@ -30,9 +30,9 @@ def embedder() -> Embedder:
 @pytest.fixture(scope="session")
 def query_embedder(embedder):
     """The search side's query embedder over the session's loaded model."""
-    from search_api.query_embedding import QueryEmbedder
+    from search_api.query_embedding import query_embedder as make_query_embedder
 
-    return QueryEmbedder(Settings(), embedder)
+    return make_query_embedder(Settings(), embedder)
 
 
 @pytest.fixture(scope="session")

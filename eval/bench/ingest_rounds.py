@@ -25,15 +25,14 @@ INGEST_ROUNDS = 2
 def bench_ingest(settings: Settings, corpus_dir: Path, work: Path, dtype: str, log, rounds: int = INGEST_ROUNDS) -> dict:
     """Cold ingests of ``corpus_dir``, each into a fresh index, with the given embedding dtype; the fastest of
     ``rounds``, with every round's throughput."""
-    from ingest.embedder import Embedder
-    from ingest.passages import load_tokenizer
+    from ingest.embedder import passage_embedder
     from ingest.pipeline import ingest
     from ingest.stores import open_current
 
     index_dir = work / f"ingest-{dtype}"
     s = settings.model_copy(update={"index_dir": index_dir, "embed_dtype": dtype, "backend": "embedded"})
     t0 = time.perf_counter()
-    embedder = Embedder(s)
+    embedder = passage_embedder(s)
     embedder.warm_up()
     load_model = time.perf_counter() - t0
     log(f"ingest {dtype}: model loaded in {load_model:.1f} s; ingesting {corpus_dir} {rounds} times")
@@ -51,10 +50,10 @@ def bench_ingest(settings: Settings, corpus_dir: Path, work: Path, dtype: str, l
     report = best
     cores = len(os.sched_getaffinity(0))
     gen = open_current(index_dir)
-    tok = load_tokenizer(str(s.resolved_model_path()))
+    tok = embedder.tokenizer()
     texts = [p.search_text for p in gen.passage_by_row(range(gen.n_passages)).values()]
-    # Tokens the model actually sees: word pieces plus [CLS]/[SEP], truncated at the model's 256.
-    tokens = sum(min(len(e.ids), s.max_passage_tokens) for e in tok.encode_batch(texts))
+    # Tokens the model actually sees: its pieces plus the two special tokens, truncated at the passage budget.
+    tokens = sum(min(len(tok.encode(t).ids) + 2, s.max_passage_tokens) for t in texts)
     gen.close()
     n = report.passages_embedded
     st = report.stage_seconds

@@ -150,11 +150,14 @@ def _floor_rounds(gen, queries: list[dict], qvecs: list, rounds: int, k: int) ->
 
 def _embed_paths(searcher, queries: list[dict]) -> dict[str, list[float]]:
     """Query embedding as the Haystack component does it (process-wide torch threads) vs QueryEmbedder.embed_query."""
-    _, component = searcher.embedder.passages.components()
+    passages = searcher.embedder.passages
+    # a sentence-transformers model has Haystack's text embedder to compare with; multilingual-e5-small has not
+    component = passages.components()[1] if hasattr(passages, "components") else None
     paths = {"haystack_component": [], "embed_query": []}
     for q in queries:
         ta = time.perf_counter()
-        component.run(text=q["text"])
+        if component is not None:
+            component.run(text=q["text"])
         tb = time.perf_counter()
         searcher.embed(q["text"])
         tc = time.perf_counter()

@@ -54,11 +54,11 @@ def check_parallel(dataset_dir: Path, settings: Settings, source: str = SOURCE, 
     """Search every source section's text with the language filter; hit@1, hit@5 and the misses."""
     from eval.datasets import load_beir
     from eval.run import build_eval_index, eval_searcher
-    from ingest.embedder import Embedder
+    from ingest.embedder import passage_embedder
     from search_api.filters import build_filters
     from search_api.searcher import SearchRequest
 
-    embedder = embedder or Embedder(settings)
+    embedder = embedder or passage_embedder(settings)
     index_settings, entry_ids = build_eval_index(dataset_dir, "dev", settings, embedder, log)
     ds = load_beir(dataset_dir, "dev")
     pairs = section_pairs(ds.corpus, source, target)
