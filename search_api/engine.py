@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import UnknownFilterValueError
-from ingest.analysis import query_terms, term_weight
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
 from search_api.dense import dense_top, top_rows
 from search_api.facets import facet_counts
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
 from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
+from search_api.query_terms import weighted_query_terms
 
 RELOAD_CHECK_S = 1.0
 
@@ -129,15 +129,17 @@ def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by
 
 
 def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None, languages=()) -> np.ndarray:
-    """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the sum over
-    the query's terms (cut for the filtered ``languages``, ``ingest.analysis.query_terms``), each word pair
-    weighted by ``PAIR_WEIGHT`` (``ingest.analysis.term_weight``)."""
+    """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the weighted
+    sum over the query's terms (cut for the filtered ``languages``; a word pair weighted by ``PAIR_WEIGHT``) and
+    the term bank's translations of its concepts (``search_api.query_terms.weighted_query_terms``)."""
     if gen.bm25 is None:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    found = gen.term_ids(query_terms(query, languages))
+    weighted = weighted_query_terms(query, languages)
+    weight = dict(weighted)
+    found = gen.term_ids([t for t, _ in weighted])
     if not found:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    scores = sum_postings(gen.bm25, [i for _, i in found], [term_weight(t) for t, _ in found])
+    scores = sum_postings(gen.bm25, [i for _, i in found], [weight[t] for t, _ in found])
     if mask is not None:
         scores = np.where(mask, scores, 0.0).astype(np.float32)
     return scores
@@ -235,6 +237,13 @@ class EmbeddedEngine:
             dense = _leg(gen, rows, top, depth, group_by)
             result_rows.append(rows[:depth])
         return bm25, dense, _union_sorted(result_rows, gen.n_passages)
+
+    def keys_in_documents(self, leg: Leg, doc_ids: set[str]) -> set:
+        """The candidates of a leg whose passage belongs to one of the documents (a query's scope)."""
+        if not doc_ids or not len(leg):
+            return set()
+        wanted = np.array([d in doc_ids for d in self.live.get().document_rows()], dtype=bool)
+        return set(leg.keys[wanted[np.asarray(leg.meta["doc_row"], dtype=np.int64)]].tolist())
 
     def phrase_rows(self, matcher: PhraseMatcher, filters: SearchFilters) -> np.ndarray | None:
         """Every passage (sorted rows) that passes the filters and holds the matcher's phrases word for word.

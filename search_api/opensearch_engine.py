@@ -10,7 +10,7 @@ boosts and explanations are identical whichever backend answers.
 Differences from the embedded engine, by design or by necessity:
 
 * BM25 scores come from Lucene over the passages' pre-analysed ``terms`` (``ingest.opensearch_schema.ANALYSIS``),
-  matched with the query's terms cut by ``ingest.analysis.query_terms``: the same terms as the embedded engine
+  matched with the weighted terms of ``search_api.query_terms``: the same terms and weights as the embedded engine
   in every language; only Lucene's lossy length norms make scores close rather than equal.
 * Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports.
 * Facets are aggregations over the filtered match set (BM25 matches plus the dense leg's hits): ``terms`` per
@@ -44,11 +44,12 @@ from ingest.opensearch_schema import (
 )
 from ingest.schema import DocumentMeta, Passage, Section
 from ingest.settings import Settings
-from ingest.analysis import PAIR_WEIGHT, query_terms
+from ingest.analysis import PAIR_WEIGHT
 from ingest.vocabularies import PRIORITY_AREAS, STATUSES
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
 from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
+from search_api.query_terms import term_groups
 
 STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
 CARDINALITY_PRECISION = 40_000  # the maximum OpenSearch allows; counts below it are exact
@@ -70,10 +71,12 @@ def filter_clause(filters: SearchFilters) -> dict | None:
 def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
     """The BM25 leg's body over the pre-analysed ``terms``: Haystack's store puts the query's single terms where
     ``"$query"`` stands, and ``bm25_query`` its word pairs where ``"$pairs"`` stands (``PAIR_WEIGHT`` times their
-    BM25 score, as in the embedded engine, ``ingest.analysis.PAIR_WEIGHT``)."""
+    BM25 score, as in the embedded engine), and the term bank's translations where ``"$expansion"`` stands, one
+    clause per weight (``search_api.query_terms``). Any of them makes a match, as in the embedded engine."""
     boolean: dict[str, Any] = {
-        "must": [{"match": {"terms": {"query": "$query", "operator": "or"}}}],
-        "should": [{"match": {"terms": {"query": "$pairs", "operator": "or", "boost": PAIR_WEIGHT}}}],
+        "should": [{"match": {"terms": {"query": "$query", "operator": "or"}}},
+                   {"match": {"terms": {"query": "$pairs", "operator": "or", "boost": PAIR_WEIGHT}}}, "$expansion"],
+        "minimum_should_match": 1,
     }
     clause = filter_clause(filters)
     if clause:
@@ -81,18 +84,21 @@ def build_bm25_request(filters: SearchFilters, size: int) -> dict[str, Any]:
     return {"query": {"bool": boolean}, "size": size, "_source": _SOURCE}
 
 
-def bm25_query(query: str, languages=()) -> tuple[str, str]:
-    """The query's single terms and its word pairs, each as the ``terms`` field holds them (``encode_terms``)."""
-    terms = query_terms(query, languages)
-    return encode_terms([t for t in terms if " " not in t]), encode_terms([t for t in terms if " " in t])
+def bm25_query(query: str, languages=()) -> tuple[str, str, dict[float, str]]:
+    """The query's single terms (weight 1), its word pairs (``PAIR_WEIGHT``) and the other terms by weight, each
+    as the ``terms`` field holds them: the weighted terms the embedded engine scores (``term_groups``)."""
+    groups = {w: encode_terms(ts) for w, ts in term_groups(query, languages).items()}
+    return groups.pop(1.0, ""), groups.pop(PAIR_WEIGHT, ""), groups
 
 
-def fill_pairs(body: Any, pairs: str) -> Any:
-    """The body with ``"$pairs"`` replaced by the query's pairs (Haystack fills only ``"$query"``)."""
+def fill_pairs(body: Any, pairs: str, expansion: dict[float, str] | None = None) -> Any:
+    """The body with ``"$pairs"`` replaced by the query's pairs and ``"$expansion"`` by one clause per weight
+    of the other terms (Haystack fills only ``"$query"``)."""
     if isinstance(body, dict):
-        return {k: fill_pairs(v, pairs) for k, v in body.items()}
+        return {k: fill_pairs(v, pairs, expansion) for k, v in body.items()}
     if isinstance(body, list):
-        return [fill_pairs(v, pairs) for v in body]
+        clauses = [{"match": {"terms": {"query": ts, "operator": "or", "boost": w}}} for w, ts in (expansion or {}).items()]
+        return [c for v in body for c in (clauses if v == "$expansion" else [fill_pairs(v, pairs, expansion)])]
     return pairs if body == "$pairs" else body
 
 
@@ -259,9 +265,9 @@ class OpenSearchEngine:
         requests = build_requests(filters, max(depth, self.settings.norm_depth), mode)
         bm25_docs: list[Document] = []
         dense_docs: list[Document] = []
-        words, pairs = bm25_query(query, filters.languages)
-        if "bm25" in requests and words:
-            body = fill_pairs(requests["bm25"], pairs)
+        words, pairs, expansion = bm25_query(query, filters.languages)
+        if "bm25" in requests and (words or expansion):
+            body = fill_pairs(requests["bm25"], pairs, expansion)
             with translate_errors(self.settings, self.names.passages):
                 found = self.bm25.run(query=words, top_k=requests["bm25"]["size"], custom_query=body)
             bm25_docs = self._leg(found["documents"], depth, group_by, dense=False)
@@ -277,10 +283,13 @@ class OpenSearchEngine:
                 found = self.dense.run(query_embedding=vector, top_k=requests["knn"]["size"], custom_query=requests["knn"])
             dense_docs = self._leg(found["documents"], depth, group_by, dense=True)
         keys = [d.meta["key"] for d in bm25_docs + dense_docs]
-        rows = ResultSet.build(
-            keys, words if "bm25" in requests and words else None, filter_clause(filters), [d.meta["key"] for d in dense_docs]
-        )
+        matched = " ".join(t for t in (words, *expansion.values()) if t) if "bm25" in requests else ""  # any term
+        rows = ResultSet.build(keys, matched or None, filter_clause(filters), [d.meta["key"] for d in dense_docs])
         return bm25_docs, dense_docs, rows
+
+    def keys_in_documents(self, leg, doc_ids: set[str]) -> set:
+        """The candidates of a leg whose passage belongs to one of the documents (a query's scope)."""
+        return {d.meta["key"] for d in leg if d.meta["doc_id"] in doc_ids} if doc_ids else set()
 
     def _leg(self, found: list[Document], depth: int, group_by: str, dense: bool) -> list[Document]:
         """The first ``depth`` hits as candidates, carrying the score statistics of all the leg fetched."""
