@@ -19,6 +19,7 @@ from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
+from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual
 from search_api.results import citation, result_page
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -83,6 +84,8 @@ class Searcher:
     def search(self, req: SearchRequest) -> dict:
         """One page of results for the request, the total and the facets of its whole result set."""
         t0 = time.perf_counter()
+        if req.mode == "hybrid" and req.dense_weight is None and cross_lingual(req.query, req.filters.languages):
+            req = replace(req, dense_weight=CROSS_LINGUAL_DENSE_WEIGHT)  # every result is in another language
         qvec = None
         if req.mode != "bm25":
             # Embedding starts on a query thread; the engine runs the BM25 leg meanwhile and waits for the
