@@ -136,6 +136,7 @@ class Explanation:
     fused: float = 0.0
     method: str = ""
     phrase: bool = False  # the passage contains the query phrase verbatim
+    scope: bool = False  # the passage is of a document the query names (its member's, or an instrument)
     normalization: str | None = None  # how convex fusion normalised the legs' scores
 
     def to_dict(self) -> dict:
@@ -146,6 +147,7 @@ class Explanation:
             "method": self.method,
             "normalization": self.normalization,
             "phrase_match": self.phrase,
+            "scope_match": self.scope,
         }
 
 
@@ -171,6 +173,8 @@ def fuse(
     rrf_k: int = 60,
     normalization: Normalization = "zscore",
     phrase_keys: set | None = None,
+    scope_keys: set | None = None,
+    scope_boost: float = 0.0,
 ) -> Ranking:
     """Fuse two ranked candidate lists into groups ranked by their best passage's fused score.
 
@@ -183,6 +187,8 @@ def fuse(
     - ``minmax``: scaled to [0, 1] over the candidates; a missing passage gets 0.
 
     Passages in ``phrase_keys`` contain the query verbatim: they rank above every passage that does not.
+    Passages in ``scope_keys`` are of the documents the query names (``search_api.scope``): ``scope_boost`` times
+    the standard deviation of the candidates' fused scores is added to theirs, whatever the mode or method.
     A group's best passage is the one with the highest (phrase, fused score), the first seen (BM25 leg first) on a
     tie; groups with equal scores are ordered by ``str(group)``.
     """
@@ -198,9 +204,14 @@ def fuse(
         return Ranking(0, None)
     cols = _Columns.of(legs, normalization)
     fused = cols.fused(used, dense_weight, rrf_k)
+    scoped = np.array([k in scope_keys for k in cols.keys], dtype=bool) if scope_keys else np.zeros(len(cols.keys), bool)
+    if scope_boost and scoped.any():
+        spread = float(fused.std())
+        fused = fused + scope_boost * (spread if spread > 1e-12 else 1.0) * scoped
     phrase = np.array([k in phrase_keys for k in cols.keys], dtype=bool) if phrase_keys else np.zeros(len(cols.keys), bool)
     ranked = cols.ranked_groups(fused, phrase)
-    return Ranking(int(ranked.size), _HitMaker(legs, cols, fused, phrase, ranked, used, normalization if used == "convex" else None))
+    return Ranking(int(ranked.size), _HitMaker(legs, cols, fused, phrase, ranked, used, normalization if used == "convex" else None,
+                                               scoped if scope_boost else np.zeros(len(cols.keys), bool)))
 
 
 @dataclass
@@ -287,6 +298,7 @@ class _HitMaker:
     ranked: np.ndarray
     method: str
     normalization: str | None
+    scoped: np.ndarray
 
     def __call__(self, i: int) -> Hit:
         c, k = self.cols, int(self.ranked[i])
@@ -303,6 +315,7 @@ class _HitMaker:
             fused=round(float(self.fused[k]), 6),
             method=self.method,
             phrase=bool(self.phrase[k]),
+            scope=bool(self.scoped[k]),
             normalization=self.normalization,
         )
         passages = [c.keys[k]] + [c.keys[m] for m in members.tolist() if m != k]
@@ -344,9 +357,11 @@ class Fusion:
         return cls(settings.fusion, settings.dense_weight, settings.rrf_k, settings.normalization)
 
     def __call__(self, bm25: Leg, dense: Leg, *, mode: Mode = "hybrid", method: FusionMethod | None = None,
-                 dense_weight: float | None = None, phrase_keys: set | None = None) -> Ranking:
+                 dense_weight: float | None = None, phrase_keys: set | None = None, scope_keys: set | None = None,
+                 scope_boost: float = 0.0) -> Ranking:
         return fuse(
             bm25, dense, mode=mode, method=method or self.method,
             dense_weight=self.dense_weight if dense_weight is None else dense_weight,
             rrf_k=self.rrf_k, normalization=self.normalization, phrase_keys=phrase_keys,
+            scope_keys=scope_keys, scope_boost=scope_boost,
         )

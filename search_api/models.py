@@ -50,6 +50,8 @@ class Explanation(BaseModel):
     method: str = Field(description="convex, rrf, bm25 or dense")
     normalization: str | None = Field(None, description="for convex fusion: zscore or minmax")
     phrase_match: bool
+    scope_match: bool = Field(False, description="of a document the query names (its member's, or an instrument), "
+                              "which ranked it higher")
 
 
 class DocumentFacts(BaseModel):
@@ -97,6 +99,9 @@ class SearchResponse(BaseModel):
     facets: Facets = Field(description="Counts by member, priority_area, year, doc_type, language and status over the "
                            "whole result set")
     timing_ms: dict[str, float]
+    scope: dict | None = Field(None, description="What the query names, whose documents ranked first: "
+                               '{"members": [...], "instruments": bool}; null when it names none or the request '
+                               "filters by member")
 
 
 class PrecedentResponse(SearchResponse):

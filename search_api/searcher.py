@@ -15,12 +15,14 @@ import numpy as np
 from ingest.errors import NotFoundError
 from ingest.schema import DocumentMeta, Section
 from ingest.settings import Settings
+from search_api import scope as scoping
 from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
 from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual
 from search_api.results import citation, result_page
+from search_api.scope import Scope, detect_scope, scope_documents
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MIN_COMPARE_MEMBERS, MAX_COMPARE_MEMBERS = 2, 8
@@ -91,7 +93,9 @@ class Searcher:
             # Embedding starts on a query thread; the engine runs the BM25 leg meanwhile and waits for the
             # vector only when the dense leg needs it.
             qvec = req.query_vector if req.query_vector is not None else self.embedder.submit_query(req.query)
-        found = self._retrieve_enough(req, qvec)
+        # a query naming a member (or an instrument) ranks its documents first, unless a member filter decides
+        scope = detect_scope(req.query) if not req.filters.members else Scope()
+        found = self._retrieve_enough(req, qvec, scope)
         t1 = time.perf_counter()
         page = found.hits[req.offset : req.offset + req.top_k]
         results = result_page(req.query, page, self.engine.hydrate(page), req.offset + 1)
@@ -112,6 +116,7 @@ class Searcher:
             "top_k": req.top_k,
             "results": results,
             "facets": facets,
+            "scope": scope.to_dict() if scope else None,
             "timing_ms": {
                 # embedding itself (overlapped with the BM25 leg); retrieve is the wall time up to fusion
                 "embed": round(qvec.ms, 2) if isinstance(qvec, PendingEmbedding) else 0.0,
@@ -121,7 +126,7 @@ class Searcher:
             },
         }
 
-    def _retrieve_enough(self, req: SearchRequest, qvec) -> _Retrieved:
+    def _retrieve_enough(self, req: SearchRequest, qvec, scope: Scope | None = None) -> _Retrieved:
         """Retrieve and fuse, deeper while the candidates collapse to fewer groups than the page needs.
 
         A quoted phrase is required: the engine lists every passage of the result set that holds it (when it
@@ -132,6 +137,7 @@ class Searcher:
         phrases, required = query_phrases(req.query)
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
+        scope_docs = scope_documents(scope, self.engine.documents()) if scope else set()
         while True:
             bm25, dense, result_rows = self.engine.retrieve(req.query, qvec, req.filters, depth, req.group_by, req.mode)
             bm25, dense = Leg.of(bm25), Leg.of(dense)  # OpenSearch hands over Documents
@@ -144,8 +150,12 @@ class Searcher:
                     bm25, dense = bm25.only(phrase_keys), dense.only(phrase_keys)
                     # every passage holding the phrase matches its words, so BM25 has them all once it has these
                     exhausted |= phrase_rows is not None and len(bm25) == len(phrase_rows)
+            scope_keys = None
+            if scope_docs:
+                scope_keys = self.engine.keys_in_documents(bm25, scope_docs) | self.engine.keys_in_documents(dense, scope_docs)
             hits = self.fusion(bm25, dense, mode=req.mode, method=req.fusion, dense_weight=req.dense_weight,
-                               phrase_keys=phrase_keys)
+                               phrase_keys=phrase_keys, scope_keys=scope_keys,
+                               scope_boost=scoping.SCOPE_BOOST if scope_keys else 0.0)
             if len(hits) >= need or exhausted or depth >= MAX_DEPTH:
                 break
             depth *= 4

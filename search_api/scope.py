@@ -1,0 +1,140 @@
+"""Member scope: a query that names a member ("Thai law", "in Bangladesh", ``中国``, "Singapura") or an
+international instrument ("the Protocol", "UNTOC", ``พิธีสาร``, ``公约``) ranks that member's documents (or the
+instruments) first.
+
+The names are data (``ingest.member_names``): every member's English name, aliases and codes, English adjectives,
+and names in the corpus languages. They are found in any script:
+
+- Latin script: case-insensitively, whole words ("Singapore's" names Singapore, "Indiana" does not name India);
+  a name written all in capitals ("US", "ABD", "UNTOC") only in capitals;
+- Thai and Chinese (no spaces between words): as substrings; Bengali: from the start of a word (a case suffix may
+  follow, ``বাংলাদেশের``);
+- where names overlap the longest wins (``印度尼西亚`` is Indonesia, not India).
+
+An English adjective names its member only before a word of the law within the next ``ADJECTIVE_WINDOW`` words
+("Thai law", "Chinese criminal law", "Bangladeshi legislation"), not in "Chinese nationals" or "Thai fishing
+boats", where the question is seldom about that member's law.
+
+What the searcher does with a scope (``Searcher``): when the request has no member filter, the candidates from
+the scope's documents get ``SCOPE_BOOST`` times the standard deviation of the fused scores added to theirs, a
+soft preference, not a filter; the response's ``scope`` says what was detected.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ingest.member_names import load_instrument_names, load_member_names
+from ingest.vocabularies import MEMBERS
+
+# How much a candidate of the scope's documents gains, in standard deviations of the candidates' fused scores
+# (chosen on xling_dev and bali_dev, README).
+SCOPE_BOOST = 2.0
+# Document types of the international instruments; an instrument names no state member.
+INSTRUMENT_TYPES = ("protocol", "convention")
+# An English adjective names its member when one of these follows within ADJECTIVE_WINDOW words.
+ADJECTIVE_WINDOW = 3
+LEGAL_WORDS = frozenset(
+    "law laws act acts code codes bill bills legislation legislative statute statutes statutory constitution "
+    "regulation regulations rules court courts judiciary government authorities authority criminal penal legal "
+    "provision provisions ordinance decree decrees parliament immigration definition jurisdiction".split()
+)
+_THAI_HAN = re.compile(r"[\u0e00-\u0e7f\u3400-\u9fff\uf900-\ufaff]")
+_BENGALI = re.compile(r"[\u0980-\u09ff]")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a query names: members (canonical names, in order of mention) and whether an instrument."""
+
+    members: tuple[str, ...] = ()
+    instruments: bool = False
+    mentions: tuple[str, ...] = field(default=(), compare=False)  # the words that named them, as written
+
+    def __bool__(self) -> bool:
+        return bool(self.members or self.instruments)
+
+    def to_dict(self) -> dict:
+        return {"members": list(self.members), "instruments": self.instruments}
+
+    def includes(self, members: Iterable[str], doc_type: str) -> bool:
+        """Whether a document of these members and type is in scope: one of the members', or (when instruments
+        are in scope) a protocol or convention of no state."""
+        members = list(members)
+        if any(m in self.members for m in members):
+            return True
+        return self.instruments and doc_type in INSTRUMENT_TYPES and not any(
+            MEMBERS[m].kind == "state" for m in members if m in MEMBERS
+        )
+
+
+def _alternation(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+
+
+@dataclass
+class _Matcher:
+    """Regexes over all names, by how they are matched, and what each (lower-cased) name stands for."""
+
+    patterns: list[re.Pattern]
+    target: dict[str, tuple[str, str]]  # name key -> (member or "", kind: name | adjective | instrument)
+    english_adjectives: frozenset[str]
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> _Matcher:
+    entries = [(n.name, n.member, n.kind, n.language) for n in load_member_names()]
+    entries += [(name, "", "instrument", lang) for lang, name in load_instrument_names()]
+    target = {_key(name): (member, kind) for name, member, kind, _ in entries}
+    capitals = [n for n, *_ in entries if n.isupper() and len(n) > 1]
+    spaced = [n for n, *_ in entries if n not in capitals and not _THAI_HAN.search(n) and not _BENGALI.search(n)]
+    unspaced = [n for n, *_ in entries if _THAI_HAN.search(n)]
+    bengali = [n for n, *_ in entries if _BENGALI.search(n) and not _THAI_HAN.search(n)]
+    patterns = [
+        re.compile(rf"(?<!\w)(?:{_alternation(spaced)})(?!\w)", re.IGNORECASE),
+        re.compile(rf"(?<!\w)(?:{_alternation(capitals)})(?!\w)"),
+        re.compile(_alternation(unspaced)),
+        re.compile(rf"(?<![\u0980-\u09ff])(?:{_alternation(bengali)})"),
+    ]
+    adjectives = frozenset(_key(n) for n, _, kind, lang in entries if kind == "adjective" and lang == "en")
+    return _Matcher(patterns, target, adjectives)
+
+
+def _before_legal_word(text: str, end: int) -> bool:
+    words = [w.lower().removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text[end:])[:ADJECTIVE_WINDOW]]
+    return any(w in LEGAL_WORDS for w in words)
+
+
+def detect_scope(query: str) -> Scope:
+    """The members and instruments a query names (``Scope()``, which is false, when none)."""
+    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", query))
+    m = _matcher()
+    found: list[tuple[int, str, str, str]] = []  # start, member, kind, as written
+    for pattern in m.patterns:
+        for hit in pattern.finditer(text):
+            key = _key(hit.group())
+            member, kind = m.target.get(key, ("", ""))
+            if not kind:
+                continue
+            if key in m.english_adjectives and not _before_legal_word(text, hit.end()):
+                continue
+            found.append((hit.start(), member, kind, hit.group()))
+    found.sort()
+    members = tuple(dict.fromkeys(member for _, member, kind, _ in found if kind != "instrument"))
+    return Scope(members, any(kind == "instrument" for _, _, kind, _ in found), tuple(w for *_, w in found))
+
+
+def scope_documents(scope: Scope, documents: dict) -> set[str]:
+    """The ids of the documents (``doc_id`` -> ``DocumentMeta``) the scope includes."""
+    if not scope:
+        return set()
+    return {doc_id for doc_id, d in documents.items() if scope.includes(d.members, d.doc_type)}

@@ -1,0 +1,204 @@
+"""Member scope: the names data (ingest/vocabularies/member_names.csv, instrument_names.csv), detection in every
+corpus language (search_api.scope), and the soft boost on a real slice of the corpus served by both backends."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+
+import pytest
+from opensearch_support import CORPUS, osmem_url  # noqa: F401 (fixture)
+
+from ingest.member_names import (
+    NamesError,
+    load_instrument_names,
+    load_member_names,
+    read_instrument_names,
+    read_member_names,
+)
+from ingest.vocabularies import MEMBERS
+from search_api.filters import build_filters
+from search_api.scope import Scope, detect_scope, scope_documents
+from search_api.searcher import Searcher, SearchRequest
+
+# ---------------------------------------------------------------------------------------------------------
+# The names data
+
+
+def test_every_bali_process_state_has_an_english_name_and_an_adjective_or_a_name_that_serves_as_one():
+    names = load_member_names()
+    for m in MEMBERS.values():
+        if m.kind == "state" and m.bali_process_member:
+            assert any(n.member == m.name and n.language == "en" for n in names), m.name
+    adjectives = {n.member for n in names if n.kind == "adjective" and n.language == "en"}
+    # Hong Kong, New Zealand: the name is the adjective ("New Zealand law")
+    assert {m.name for m in MEMBERS.values() if m.kind == "state"} - adjectives == {"Hong Kong SAR", "New Zealand"}
+
+
+def test_the_states_with_documents_in_the_corpus_have_names_in_thai_chinese_and_bengali():
+    with open(CORPUS / "manifest.csv", encoding="utf-8", newline="") as fh:
+        members = {m.strip() for row in csv.DictReader(fh) for m in row["members"].split(";") if m.strip()}
+    states = {m for m in members if MEMBERS[m].kind == "state"}
+    assert {"Thailand", "China", "Bangladesh", "Türkiye", "Singapore"} <= states
+    names = load_member_names()
+    for state in states:
+        assert {n.language for n in names if n.member == state} >= {"en", "th", "zh", "bn"}, state
+
+
+def test_instrument_names_cover_every_corpus_language():
+    assert {lang for lang, _ in load_instrument_names()} >= {"en", "ms", "id", "th", "zh", "bn", "tr"}
+
+
+HEADER = "member,language,kind,name\n"
+
+
+@pytest.mark.parametrize("row, message", [
+    ("Atlantis,en,name,Atlantis", "member 'Atlantis'"),
+    ("Thailand,xx,name,Thaiish", "language must be"),
+    ("Thailand,en,nickname,Siam", "kind must be"),
+    ("Thailand,en,name, Siam", "trimmed"),
+    ("Thailand,th,name,ไทย\nThailand,th,name,ไทย", "listed twice"),
+    ("Thailand,en,name,Siam\nMyanmar,en,name,Siam", "already names Thailand"),
+    ("Thailand,en,name,Singapore", "already names Singapore \\(members.csv\\)"),  # members.csv's count too
+])
+def test_a_malformed_names_file_is_refused_naming_the_line(row, message):
+    with pytest.raises(NamesError, match=message):
+        read_member_names(HEADER + row + "\n")
+
+
+def test_a_malformed_instrument_names_file_is_refused():
+    with pytest.raises(NamesError, match="listed twice"):
+        read_instrument_names("language,name\nen,Protocol\nen,protocol\n")
+    with pytest.raises(NamesError, match="columns"):
+        read_instrument_names("lang,name\nen,Protocol\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Detection
+
+
+@pytest.mark.parametrize("query, members", [
+    ("How does Bangladesh law define human trafficking?", ["Bangladesh"]),
+    ("Thai law on forced labour", ["Thailand"]),
+    ("penalties under Chinese criminal law", ["China"]),
+    ("Singapore's Act on harbouring", ["Singapore"]),
+    ("the US law on peonage", ["United States"]),
+    ("กฎหมายไทยว่าด้วยการค้ามนุษย์", ["Thailand"]),
+    ("ประเทศไทย", ["Thailand"]),
+    ("泰国和中国的法律", ["Thailand", "China"]),
+    ("新加坡 美国", ["Singapore", "United States"]),
+    ("印度尼西亚的法律", ["Indonesia"]),  # not India (印度)
+    ("বাংলাদেশের আইনে মানব পাচার", ["Bangladesh"]),
+    ("পাকিস্তান", ["Pakistan"]),
+    ("Türkiye'de insan ticareti", ["Türkiye"]),
+    ("Singapur ve ABD", ["Singapore", "United States"]),
+    ("undang-undang Singapura dan Filipina", ["Singapore", "Philippines"]),
+    ("hukum Amerika Serikat", ["United States"]),
+])
+def test_a_named_member_is_detected_in_any_corpus_language(query, members):
+    scope = detect_scope(query)
+    assert list(scope.members) == members and not scope.instruments
+
+
+@pytest.mark.parametrize("query", [
+    "What does the Protocol say about victims?", "UNTOC article 5", "ILO convention on forced labour",
+    "พิธีสาร", "อนุสัญญา", "议定书", "公约", "প্রোটোকল", "কনভেনশন", "Protokol", "Sözleşme", "Konvensyen", "Konvensi",
+])
+def test_an_instrument_is_detected_in_any_corpus_language(query):
+    assert detect_scope(query).instruments
+
+
+@pytest.mark.parametrize("query", [
+    "restitution for trafficking victims",
+    "How is forced labour defined?",
+    "Chinese nationals trafficked abroad",  # an adjective not before a word of the law
+    "Thai fishing boats",
+    "can us officials seize vessels",  # "us" in lower case is no code
+    "Indiana and Jordanville",  # names only as whole words
+])
+def test_a_query_naming_no_member_gets_no_scope(query):
+    assert not detect_scope(query)
+
+
+def test_scope_documents_are_the_members_and_the_instruments_without_a_state():
+    from ingest.schema import DocumentMeta
+
+    docs = {
+        "bd": DocumentMeta("bd", "x", "Act", "law", ["Bangladesh"]),
+        "un": DocumentMeta("un", "x", "Protocol", "protocol", []),
+        "ilo": DocumentMeta("ilo", "x", "Convention", "convention", ["ILO"]),
+        "lk": DocumentMeta("lk", "x", "Convention Act", "convention", ["Sri Lanka"]),
+    }
+    assert scope_documents(Scope(("Bangladesh",)), docs) == {"bd"}
+    assert scope_documents(Scope((), True), docs) == {"un", "ilo"}
+    assert scope_documents(Scope(), docs) == set()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Search on a real slice, both backends
+
+
+@dataclass
+class Slice:
+    embedded: object
+    opensearch: object
+
+
+@pytest.fixture(scope="module")
+def scope_slice(tmp_path_factory, embedder, osmem_url) -> Slice:  # noqa: F811 (fixture)
+    from ingest.pipeline import ingest
+    from ingest.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("scope-slice")
+    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url, opensearch_index="kb-scope")
+    files = [CORPUS / "laws/bd_pshta_2012_bn.json", CORPUS / "laws/my_atip_bill_2007_en.md",
+             CORPUS / "laws/ph_ra11862_expanded_anti_trafficking_2022.md",
+             CORPUS / "international/un_trafficking_protocol_2000_en.md"]
+    report = ingest(files, os_settings, embedder=embedder)
+    assert report.ok, report.failed
+    return Slice(Settings(index_dir=index_dir), os_settings)
+
+
+@pytest.fixture(params=["embedded", "opensearch"])
+def scope_searcher(request, scope_slice, query_embedder) -> Searcher:
+    if request.param == "opensearch":
+        request.applymarker(pytest.mark.opensearch)
+    return Searcher(getattr(scope_slice, request.param), embedder=query_embedder)
+
+
+def _search(searcher: Searcher, query: str, mode: str = "bm25", **filters) -> dict:
+    return searcher.search(SearchRequest(query, filters=build_filters(**filters), mode=mode, top_k=10))
+
+
+def test_a_question_about_bangladesh_law_gets_bangladeshs_documents_first(scope_searcher):
+    out = _search(scope_searcher, "How does Bangladesh law define human trafficking?")
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False}
+    top = out["results"][:2]
+    assert all(r["section_id"].startswith("bd-pshta-2012:") and r["explanation"]["scope_match"] for r in top)
+    # a soft preference, not a filter: the other members' definitions are still in the result set
+    assert {"Bangladesh", "Malaysia", "Philippines"} <= out["facets"]["member"].keys()
+
+
+def test_a_question_about_the_protocol_gets_the_protocol_first(scope_searcher):
+    out = _search(scope_searcher, "What does the Protocol say about the protection of victims of trafficking?")
+    assert out["scope"] == {"members": [], "instruments": True}
+    assert out["results"][0]["section_id"].startswith("un-trafficking-protocol-2000:")
+
+
+def test_a_question_naming_no_member_gets_no_scope_and_no_boost(scope_searcher):
+    out = _search(scope_searcher, "How is trafficking in persons defined?")
+    assert out["scope"] is None
+    assert not any(r["explanation"]["scope_match"] for r in out["results"])
+
+
+def test_a_member_filter_decides_and_no_scope_is_applied(scope_searcher):
+    out = _search(scope_searcher, "How does Bangladesh law define human trafficking?", members=["Malaysia"])
+    assert out["scope"] is None
+    assert out["results"] and all(r["section_id"].startswith("my-atip-bill-2007-en:") for r in out["results"])
+
+
+def test_the_hybrid_search_ranks_the_named_members_documents_first(scope_slice, query_embedder):
+    searcher = Searcher(scope_slice.embedded, embedder=query_embedder)
+    out = _search(searcher, "How does Bangladesh law define human trafficking?", mode="hybrid")
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False}
+    assert out["results"][0]["section_id"].startswith("bd-pshta-2012:")
