@@ -274,4 +274,4 @@ def query_embedder(settings: Settings, passages=None) -> QueryEmbedder | Multili
 
         onnx_path = Path(settings.cache_dir) / "onnx" / f"me5-{onnx_export_key()}.onnx"
     threads = settings.query_threads or min(2, os.cpu_count() or 1)
-    return MultilingualQueryEmbedder(passages, workers=threads, onnx_path=onnx_path, threads=1)
+    return MultilingualQueryEmbedder(passages, workers=threads, onnx_path=onnx_path, threads=threads)

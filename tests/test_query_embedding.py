@@ -1,4 +1,9 @@
-"""Queries are embedded by onnxruntime over the exported model: the same vectors and rankings as PyTorch."""
+"""Queries are embedded by onnxruntime over the exported model: the same vectors and rankings as PyTorch.
+
+These tests are about a sentence-transformers model (the packaged all-MiniLM-L6-v2, ``embedding_model =
+sentence-transformers``), whose export is checked against PyTorch and recorded; the default model's own ONNX
+query path (multilingual-e5-small) is tested in tests/test_multilingual.py. The fixtures below override the
+session's (which use the default model) with MiniLM and an index of a corpus slice embedded by it."""
 
 from __future__ import annotations
 
@@ -16,6 +21,48 @@ from ingest.settings import PROJECT_ROOT, Settings
 from search_api.searcher import SearchRequest
 
 pytestmark = pytest.mark.integration
+
+MINILM = Settings(embedding_model="sentence-transformers")
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from ingest.embedder import Embedder
+
+    e = Embedder(MINILM)
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="module")
+def query_embedder(embedder):
+    return QueryEmbedder(MINILM, embedder)
+
+
+@pytest.fixture(scope="module")
+def indexed_corpus(tmp_path_factory, embedder) -> Settings:
+    """A slice of the real corpus (English and Malay laws, a Protocol, a Bali Process plan) embedded by MiniLM."""
+    from ingest.manifest import copy_slice
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("minilm")
+    corpus = copy_slice(PROJECT_ROOT / "corpus", root / "corpus", {
+        "bali_process/bp_2018_strategy_for_cooperation_update.txt",
+        "international/un_trafficking_protocol_2000_en.md",
+        "laws/my_atip_bill_2007_en.md",
+        "laws/us_8usc_1324_bringing_in_harboring_aliens.md",
+    })
+    settings = MINILM.model_copy(update={"index_dir": root / "index"})
+    report = ingest([corpus], settings, embedder=embedder)
+    assert report.ok, report.failed
+    return settings
+
+
+@pytest.fixture(scope="module")
+def searcher(indexed_corpus, query_embedder):
+    from search_api.searcher import Searcher
+
+    return Searcher(indexed_corpus, embedder=query_embedder)
 
 QUERIES = [json.loads(line)["text"] for line in (PROJECT_ROOT / "eval" / "bali_dev" / "queries.jsonl").open()]
 
@@ -72,7 +119,7 @@ def test_a_model_onnx_cannot_reproduce_stays_in_pytorch_and_says_why(embedder, t
 
 
 def test_query_runtime_torch_is_a_setting(indexed_corpus):
-    e = QueryEmbedder(Settings(query_runtime="torch"))
+    e = QueryEmbedder(MINILM.model_copy(update={"query_runtime": "torch"}))
     vec = e.embed_query(QUERIES[1])
     assert e.active_query_runtime == "torch"
     assert float(vec @ _pytorch_vector(e.passages, QUERIES[1])) > 0.99999
@@ -126,7 +173,8 @@ def test_a_verified_export_serves_queries_without_pytorchs_model(query_embedder,
         "print(s.embedder.active_query_runtime,\n"
         "      [m for m in ('sentence_transformers', 'transformers') if m in sys.modules])\n"
     )
-    env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_CACHE_DIR": str(query_embedder.cache_dir)}
+    env = {**os.environ, "KB_INDEX_DIR": str(indexed_corpus.index_dir), "KB_CACHE_DIR": str(query_embedder.cache_dir),
+           "KB_EMBEDDING_MODEL": "sentence-transformers"}
     done = subprocess.run([sys.executable, "-c", code, QUERIES[0]], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[-2] == "onnx []", done.stdout
