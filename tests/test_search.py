@@ -50,7 +50,9 @@ def test_a_paraphrased_question_finds_the_section_keyword_search_misses(searcher
 def test_an_exact_phrase_is_not_drowned_by_the_dense_leg(searcher):
     out = searcher.search(SearchRequest("debt bondage", top_k=5))
     for r in out["results"][:3]:
-        assert "debt bondage" in (r["text"] + " ".join(r["citation"]["heading_path"])).lower()
+        # word for word as the analyzer compares phrases: the Bengali Act defines "ঋণ-দাসত্ব (debt-bondage)"
+        text = (r["text"] + " " + " ".join(r["citation"]["heading_path"])).lower().replace("-", " ")
+        assert "debt bondage" in text
 
 
 def test_quoted_phrase_is_required(searcher):
