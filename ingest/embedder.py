@@ -195,11 +195,6 @@ def passage_embedder(settings: Settings) -> Embedder | MultilingualEmbedder:
 
 
 def passage_tokenizer(settings: Settings):
-    """The tokenizer passages are cut with under these settings, without loading the model's weights."""
-    if settings.embedding_model == "multilingual-e5-small":
-        from ingest.multilingual import passage_tokenizer as e5_tokenizer
-
-        return e5_tokenizer()
-    from ingest.passages import load_tokenizer
-
-    return load_tokenizer(str(settings.resolved_model_path()))
+    """The tokenizer passages are cut with under these settings, without loading the model's weights (neither
+    embedder loads them before it embeds)."""
+    return passage_embedder(settings).tokenizer()

@@ -31,9 +31,6 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 
 MANIFEST = _manifest()
-needs_corpus = pytest.mark.skipif(
-    not {"th-atipa-2008", "cn-criminal-law-2023"} <= MANIFEST.keys(), reason="Thai and Chinese laws not in the corpus"
-)
 
 
 @lru_cache(maxsize=None)
@@ -60,7 +57,6 @@ def _split_text(text: str, fmt: str = "text", title: str = "Fixture") -> list[Se
 # ----------------------------------------------------------------------------------- Thai Gazette texts
 
 
-@needs_corpus
 def test_thai_anti_trafficking_act_has_sections_1_to_57_in_order_with_their_chapters():
     units = _units(_split("th-atipa-2008"))
     assert [s.number for s in units] == [f"มาตรา {str(n).translate(THAI_DIGITS)}" for n in range(1, 58)]
@@ -77,7 +73,6 @@ def test_thai_anti_trafficking_act_has_sections_1_to_57_in_order_with_their_chap
     assert "\n\n“เด็ก” หมายความว่า บุคคลผู้มีอายุต่ำกว่าสิบแปดปี" in s4.text  # U+0093/U+0094 repaired, one a line
 
 
-@needs_corpus
 def test_thai_wrapped_lines_join_without_a_space_and_cross_references_stay_text():
     sections = _by_path("th-atipa-2008")
     # "...ต้องระวางโทษไม่เกินกึ่งหนึ่ง" wrapped after "ตามมาตรา": the number opening the next line is no heading
@@ -88,7 +83,6 @@ def test_thai_wrapped_lines_join_without_a_space_and_cross_references_stay_text(
     assert all("\x93" not in s.text and "\x94" not in s.text for s in _split("th-atipa-2008"))
 
 
-@needs_corpus
 def test_thai_back_matter_after_the_countersignature_is_not_part_of_the_last_section():
     sections = _by_path("th-atipa-2008")
     last = sections["transitional.s-57"]
@@ -99,7 +93,6 @@ def test_thai_back_matter_after_the_countersignature_is_not_part_of_the_last_sec
     assert "ราชกิจจานุเบกษา เล่ม ๑๒๕" in sections["footnotes"].text
 
 
-@needs_corpus
 def test_thai_consolidated_immigration_act_keeps_amendment_notes_apart():
     sections = _split("th-immigration-act-1979")
     units = _units(sections)
@@ -113,7 +106,6 @@ def test_thai_consolidated_immigration_act_keeps_amendment_notes_apart():
     assert "ส. โหตระกิตย์" not in by_path["transitional.s-92"].text
 
 
-@needs_corpus
 def test_thai_transnational_organized_crime_act_has_32_sections():
     units = _units(_split("th-toc-act-2013"))
     assert len(units) == 32 and units[-1].path == "ch-4.s-32"
@@ -122,7 +114,6 @@ def test_thai_transnational_organized_crime_act_has_32_sections():
 # ----------------------------------------------------------------------------------- Chinese statutes
 
 
-@needs_corpus
 def test_chinese_criminal_law_article_240_and_its_containers():
     sections = _by_path("cn-criminal-law-2023")
     art240 = sections["pt-2.ch-4.art-240"]
@@ -138,7 +129,6 @@ def test_chinese_criminal_law_article_240_and_its_containers():
     assert "第五届全国人民代表大会第二次会议通过" in sections["preamble"].text  # front matter before INFO END
 
 
-@needs_corpus
 def test_chinese_criminal_law_has_452_articles_and_their_sub_articles_in_order():
     units = _units(_split("cn-criminal-law-2023"))
     keys = [match_unit(s.number, "han").key for s in units]
@@ -147,7 +137,6 @@ def test_chinese_criminal_law_has_452_articles_and_their_sub_articles_in_order()
     assert sum(1 for k in keys if k[1]) == 53  # 第…条之一, 之二 ...
 
 
-@needs_corpus
 def test_chinese_anti_organized_crime_law_and_the_judicial_interpretation():
     aocl = _by_path("cn-anti-organized-crime-law-2021")
     assert len(_units(aocl.values())) == 77

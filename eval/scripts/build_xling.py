@@ -33,7 +33,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.scripts.export_sections import load_cached, write_corpus
+from eval.scripts.export_sections import corpus_entry, load_cached, write_corpus
 from ingest.manifest import MANIFEST_NAME, load_manifest
 from ingest.sections import split_sections
 
@@ -164,18 +164,10 @@ def load_corpus(corpus_dir: Path, cache: Path | None, log) -> tuple[dict[str, li
         for s in sections:
             if not s.text.strip():
                 continue
-            md = {
-                "doc_id": meta.doc_id,
-                "doc_type": meta.doc_type,
-                "year": meta.year,
-                "members": list(dict.fromkeys(meta.members + ([meta.jurisdiction] if meta.jurisdiction else []))),
-                "language": meta.language,
-                "page_start": s.page_start,
-                "page_end": s.page_end,
-            }
-            if getattr(meta, "status", None):
-                md["status"] = meta.status
-            entries.append({"_id": s.section_id, "title": " > ".join(s.heading_path), "text": s.text, "metadata": md})
+            entry = corpus_entry(meta, s)
+            if meta.status:
+                entry["metadata"]["status"] = meta.status
+            entries.append(entry)
         docs[meta.doc_id] = entries
         log(f"{meta.doc_id}: {len(entries)} sections")
     return docs, failed

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ingest.loaders import LoadedDocument, load_file
 from ingest.manifest import MANIFEST_NAME, load_manifest
+from ingest.schema import DocumentMeta, Section
 from ingest.sections import split_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,25 @@ def load_cached(path: Path, cache: Path | None) -> LoadedDocument:
     return loaded
 
 
+def corpus_entry(meta: DocumentMeta, s: Section) -> dict:
+    """The BEIR corpus entry of one section: its id, heading path, text and its document's metadata (members
+    followed by the jurisdiction, without repeats)."""
+    return {
+        "_id": s.section_id,
+        "title": " > ".join(s.heading_path),
+        "text": s.text,
+        "metadata": {
+            "doc_id": meta.doc_id,
+            "doc_type": meta.doc_type,
+            "year": meta.year,
+            "members": list(dict.fromkeys(meta.members + ([meta.jurisdiction] if meta.jurisdiction else []))),
+            "language": meta.language,
+            "page_start": s.page_start,
+            "page_end": s.page_end,
+        },
+    }
+
+
 def export_entries(corpus_dir: Path = CORPUS_DIR, cache: Path | None = None, log=print) -> list[dict]:
     """One BEIR corpus entry per non-empty section, in manifest and document order."""
     entries: list[dict] = []
@@ -69,22 +89,7 @@ def export_entries(corpus_dir: Path = CORPUS_DIR, cache: Path | None = None, log
             if not s.text.strip():
                 continue
             kept += 1
-            entries.append(
-                {
-                    "_id": s.section_id,
-                    "title": " > ".join(s.heading_path),
-                    "text": s.text,
-                    "metadata": {
-                        "doc_id": meta.doc_id,
-                        "doc_type": meta.doc_type,
-                        "year": meta.year,
-                        "members": list(dict.fromkeys(meta.members + ([meta.jurisdiction] if meta.jurisdiction else []))),
-                        "language": meta.language,
-                        "page_start": s.page_start,
-                        "page_end": s.page_end,
-                    },
-                }
-            )
+            entries.append(corpus_entry(meta, s))
         log(f"{meta.doc_id}: {kept} sections ({len(sections) - kept} empty skipped)")
     ids = [e["_id"] for e in entries]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
