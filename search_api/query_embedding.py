@@ -213,7 +213,6 @@ class MultilingualQueryEmbedder:
 
         self.passages = passages or MultilingualEmbedder()
         self.workers, self.onnx_path, self.threads = workers, onnx_path, threads
-        self.query_threads = threads
         self._batcher: QueryBatcher | None = None
         self._lock = threading.Lock()
 
@@ -234,6 +233,11 @@ class MultilingualQueryEmbedder:
 
     def warm_up_queries(self) -> None:
         self.embed_query("warm up")
+
+    @property
+    def query_threads(self) -> int:
+        """onnxruntime's threads per query worker (what /health reports, as for QueryEmbedder)."""
+        return self.threads
 
     @property
     def active_query_runtime(self) -> str:
