@@ -6,8 +6,12 @@ language code), ``kind`` (``name``: the country, "Bangladesh", ``ไทย``, ``
 ``members.csv`` are English names already and are not repeated here. A name written all in capitals ("ABD", like
 the codes "US", "PRC") is matched only in capitals.
 
-``ingest/vocabularies/instrument_names.csv``: ``language``, ``name``: words that name an international
-instrument ("Protocol", "UNTOC", ``พิธีสาร``, ``公约``, "Konvensyen", "Sözleşme").
+``ingest/vocabularies/instrument_names.csv``: ``language``, ``name``, ``instrument``: words that name an
+international instrument, either any ("Protocol", ``พิธีสาร``, ``公约``, "Konvensyen", "Sözleşme": ``instrument``
+empty) or one in particular ("Trafficking Protocol", "UNTOC", ``偷运移民议定书``, "İnsan Ticareti Protokolü":
+``instrument`` is the ``doc_id`` of its text in the corpus). In a name, ``…`` stands for a few words (or, in
+Thai and Chinese, a few characters) the query may put between its parts: "Protokol … Perdagangan Orang" names
+the Trafficking Protocol in "Protokol PBB tentang perdagangan orang".
 
 ``load_member_names`` and ``load_instrument_names`` read and check both (``NamesError`` names the line at
 fault): known members and language codes, NFC-normalised trimmed names, no name listed twice, and no name given
@@ -28,10 +32,23 @@ from ingest.vocabularies import LANGUAGES, MEMBERS
 MEMBER_NAMES_FILE = "member_names.csv"
 INSTRUMENT_NAMES_FILE = "instrument_names.csv"
 NAME_KINDS = ("name", "adjective")
+GAP = "…"  # in an instrument name: a few words (characters in Thai and Chinese) may come between its parts
 
 
 class NamesError(ValueError):
     """A names file is malformed; the message names the file, line and value."""
+
+
+@dataclass(frozen=True)
+class InstrumentName:
+    language: str
+    name: str  # as written; ``…`` marks a gap
+    instrument: str = ""  # the doc_id of the instrument it names; "" for a word naming any instrument
+
+    @property
+    def parts(self) -> list[str]:
+        """The name's parts around its gaps (``…``), trimmed."""
+        return [p.strip() for p in self.name.split(GAP)]
 
 
 @dataclass(frozen=True)
@@ -99,15 +116,27 @@ def read_member_names(text: str, where: str = MEMBER_NAMES_FILE) -> list[MemberN
     return out
 
 
-def read_instrument_names(text: str, where: str = INSTRUMENT_NAMES_FILE) -> list[tuple[str, str]]:
-    """(language, name) rows of ``instrument_names.csv``'s text, checked like the member names."""
-    out: list[tuple[str, str]] = []
+def read_instrument_names(text: str, where: str = INSTRUMENT_NAMES_FILE) -> list[InstrumentName]:
+    """The rows of ``instrument_names.csv``'s text, checked like the member names; ``instrument`` is empty or a
+    valid doc id, and a gap (``…``) stands between two non-empty parts."""
+    from ingest.schema import check_doc_id
+
+    out: list[InstrumentName] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, row in _rows(text, where, ["language", "name"]):
-        entry = (_check_language(row["language"], where, line), _check_name(row["name"], where, line))
-        if (entry[0], _key(entry[1])) in seen:
-            raise NamesError(f"{where}:{line}: {entry[1]!r} listed twice (line {seen[(entry[0], _key(entry[1]))]})")
-        seen[(entry[0], _key(entry[1]))] = line
+    for line, row in _rows(text, where, ["language", "name", "instrument"]):
+        entry = InstrumentName(_check_language(row["language"], where, line), _check_name(row["name"], where, line),
+                               row["instrument"].strip())
+        if entry.instrument:
+            try:
+                check_doc_id(entry.instrument)
+            except (TypeError, ValueError) as e:
+                raise NamesError(f"{where}:{line}: instrument {entry.instrument!r} is no doc id ({e})") from None
+        if not all(entry.parts):
+            raise NamesError(f"{where}:{line}: name {entry.name!r}: a gap ({GAP}) must stand between two words")
+        key = (entry.language, _key(entry.name))
+        if key in seen:
+            raise NamesError(f"{where}:{line}: {entry.name!r} listed twice (line {seen[key]})")
+        seen[key] = line
         out.append(entry)
     return out
 
@@ -123,6 +152,6 @@ def load_member_names() -> tuple[MemberName, ...]:
 
 
 @lru_cache(maxsize=1)
-def load_instrument_names() -> tuple[tuple[str, str], ...]:
+def load_instrument_names() -> tuple[InstrumentName, ...]:
     """The bundled instrument names (``instrument_names.csv``), read once."""
     return tuple(read_instrument_names(_read(INSTRUMENT_NAMES_FILE)))

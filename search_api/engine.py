@@ -238,6 +238,11 @@ class EmbeddedEngine:
             result_rows.append(rows[:depth])
         return bm25, dense, _union_sorted(result_rows, gen.n_passages)
 
+    @staticmethod
+    def union_results(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """One result set (sorted passage rows) holding both searches'."""
+        return np.union1d(a, b) if len(b) else a
+
     def keys_in_documents(self, leg: Leg, doc_ids: set[str]) -> set:
         """The candidates of a leg whose passage belongs to one of the documents (a query's scope)."""
         if not doc_ids or not len(leg):

@@ -107,6 +107,28 @@ class Leg(Sequence):
             None if self.documents is None else [self.documents[j] for j in idx.tolist()],
         )
 
+    def merged(self, other: Leg) -> Leg:
+        """This leg's candidates and ``other``'s that it lacks (the same leg's scores, from a narrower search),
+        best first, with this leg's statistics."""
+        if not len(other):
+            return self
+        if not len(self):
+            return Leg(other.keys, other.scores, other.groups, self.stats or other.stats, other.meta, other.documents)
+        have = set(self.keys.tolist())
+        extra = np.flatnonzero([k not in have for k in other.keys.tolist()])
+        if not extra.size:
+            return self
+        keys = _column(self.keys.tolist() + other.keys[extra].tolist())
+        scores = np.concatenate([self.scores, other.scores[extra]])
+        groups = _column(self.groups.tolist() + other.groups[extra].tolist())
+        order = np.argsort(-scores, kind="stable")
+        meta = {k: np.concatenate([v, other.meta[k][extra]])[order] for k, v in self.meta.items() if k in other.meta}
+        documents = None
+        if self.documents is not None and other.documents is not None:
+            both = self.documents + [other.documents[j] for j in extra.tolist()]
+            documents = [both[j] for j in order.tolist()]
+        return Leg(keys[order], scores[order], groups[order], self.stats, meta, documents)
+
 
 def _column(values: list) -> np.ndarray:
     """Keys and groups as an array: integers stay int64; anything else (ids) an object array of the values."""

@@ -100,8 +100,10 @@ class SearchResponse(BaseModel):
                            "whole result set")
     timing_ms: dict[str, float]
     scope: dict | None = Field(None, description="What the query names, whose documents ranked first: "
-                               '{"members": [...], "instruments": bool}; null when it names none or the request '
-                               "filters by member")
+                               '{"members": [...], "instruments": bool, "documents": [doc ids of the instruments '
+                               'named in particular], "years": [years written with a member, which narrow its '
+                               'documents to those of the year]}; '
+                               "null when it names none or the request filters by member")
 
 
 class PrecedentResponse(SearchResponse):

@@ -287,6 +287,10 @@ class OpenSearchEngine:
         rows = ResultSet.build(keys, matched or None, filter_clause(filters), [d.meta["key"] for d in dense_docs])
         return bm25_docs, dense_docs, rows
 
+    def union_results(self, a: ResultSet, b: ResultSet) -> ResultSet:
+        """One result set holding both searches' (same query, ``b`` under narrower filters)."""
+        return ResultSet.build(a.tolist() + b.tolist(), a.query, a.filters, list(dict.fromkeys(a.dense_keys + b.dense_keys)))
+
     def keys_in_documents(self, leg, doc_ids: set[str]) -> set:
         """The candidates of a leg whose passage belongs to one of the documents (a query's scope)."""
         return {d.meta["key"] for d in leg if d.meta["doc_id"] in doc_ids} if doc_ids else set()

@@ -33,7 +33,12 @@ from ingest.vocabularies import MEMBERS
 
 # How much a candidate of the scope's documents gains, in standard deviations of the candidates' fused scores
 # (chosen on xling_dev and bali_dev, README).
-SCOPE_BOOST = 2.0
+SCOPE_BOOST = 8.0
+# The boost when the query names instruments only in general ("the Protocol", ``公约``): many documents, a
+# weaker hint than a member or an instrument named in particular.
+GENERAL_SCOPE_BOOST = 2.0
+# How many candidates of the scope's documents each leg adds to its own (a narrower search of the same leg).
+SCOPE_CANDIDATES = 60
 # Document types of the international instruments; an instrument names no state member.
 INSTRUMENT_TYPES = ("protocol", "convention")
 # An English adjective names its member when one of these follows within ADJECTIVE_WINDOW words.
@@ -45,29 +50,42 @@ LEGAL_WORDS = frozenset(
 )
 _THAI_HAN = re.compile(r"[\u0e00-\u0e7f\u3400-\u9fff\uf900-\ufaff]")
 _BENGALI = re.compile(r"[\u0980-\u09ff]")
+_YEAR = re.compile(r"(?<![\w.])((?:19|20)\d\d)(?![\w.])")  # a Gregorian year written in the query
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What a query names: members (canonical names, in order of mention) and whether an instrument."""
+    """What a query names: members (canonical names, in order of mention), whether an instrument, and which
+    instruments in particular (their doc ids: "the Trafficking Protocol", ``偷运移民议定书``)."""
 
     members: tuple[str, ...] = ()
     instruments: bool = False
+    documents: tuple[str, ...] = ()  # the instruments named in particular
+    years: tuple[int, ...] = ()  # years the query writes ("Malaysia's 2010 amendment")
     mentions: tuple[str, ...] = field(default=(), compare=False)  # the words that named them, as written
 
     def __bool__(self) -> bool:
         return bool(self.members or self.instruments)
 
-    def to_dict(self) -> dict:
-        return {"members": list(self.members), "instruments": self.instruments}
+    @property
+    def boost(self) -> float:
+        """How much the scope's candidates gain (in standard deviations of the fused scores)."""
+        return SCOPE_BOOST if self.members or self.documents else GENERAL_SCOPE_BOOST
 
-    def includes(self, members: Iterable[str], doc_type: str) -> bool:
-        """Whether a document of these members and type is in scope: one of the members', or (when instruments
-        are in scope) a protocol or convention of no state."""
+    def to_dict(self) -> dict:
+        return {"members": list(self.members), "instruments": self.instruments, "documents": list(self.documents),
+                "years": list(self.years)}
+
+    def includes(self, members: Iterable[str], doc_type: str, doc_id: str = "", particular: bool = True) -> bool:
+        """Whether a document of these members and type is in scope: one of the members', one of the
+        instruments named in particular (when ``particular``: some of them are in the index), or (when
+        instruments are in scope and none in particular) a protocol or convention of no state."""
         members = list(members)
         if any(m in self.members for m in members):
             return True
+        if self.documents and particular:
+            return doc_id in self.documents
         return self.instruments and doc_type in INSTRUMENT_TYPES and not any(
             MEMBERS[m].kind == "state" for m in members if m in MEMBERS
         )
@@ -82,8 +100,9 @@ class _Matcher:
     """Regexes over all names, by how they are matched, and what each (lower-cased) name stands for."""
 
     patterns: list[re.Pattern]
-    target: dict[str, tuple[str, str]]  # name key -> (member or "", kind: name | adjective | instrument)
+    target: dict[str, tuple[str, str, str]]  # name key -> (member or "", kind: name | adjective | instrument, doc id or "")
     english_adjectives: frozenset[str]
+    gapped: list[tuple[re.Pattern, str]]  # instrument names with gaps (…): pattern, the instrument's doc id
 
 
 def _key(text: str) -> str:
@@ -93,8 +112,10 @@ def _key(text: str) -> str:
 @lru_cache(maxsize=1)
 def _matcher() -> _Matcher:
     entries = [(n.name, n.member, n.kind, n.language) for n in load_member_names()]
-    entries += [(name, "", "instrument", lang) for lang, name in load_instrument_names()]
-    target = {_key(name): (member, kind) for name, member, kind, _ in entries}
+    instruments = load_instrument_names()
+    entries += [(n.name, "", "instrument", n.language) for n in instruments if len(n.parts) == 1]
+    target = {_key(name): (member, kind, "") for name, member, kind, _ in entries}
+    target.update({_key(n.name): ("", "instrument", n.instrument) for n in instruments if len(n.parts) == 1})
     capitals = [n for n, *_ in entries if n.isupper() and len(n) > 1]
     spaced = [n for n, *_ in entries if n not in capitals and not _THAI_HAN.search(n) and not _BENGALI.search(n)]
     unspaced = [n for n, *_ in entries if _THAI_HAN.search(n)]
@@ -106,7 +127,24 @@ def _matcher() -> _Matcher:
         re.compile(rf"(?<![\u0980-\u09ff])(?:{_alternation(bengali)})"),
     ]
     adjectives = frozenset(_key(n) for n, _, kind, lang in entries if kind == "adjective" and lang == "en")
-    return _Matcher(patterns, target, adjectives)
+    gapped = [(_gapped_pattern(n.parts), n.instrument) for n in instruments if len(n.parts) > 1]
+    return _Matcher(patterns, target, adjectives, gapped)
+
+
+# What a gap (…) in an instrument name lets through: up to three words, or thirty Thai or Chinese characters.
+_WORDS_GAP = r"(?:\s+\S+){0,3}?\s+"
+_CHARS_GAP = r".{0,30}?"
+
+
+def _gapped_pattern(parts: list[str]) -> re.Pattern:
+    """An instrument name with gaps as one pattern, its parts matched like the names of their script."""
+    unspaced = any(_THAI_HAN.search(p) for p in parts)
+    body = (_CHARS_GAP if unspaced else _WORDS_GAP).join(re.escape(p) for p in parts)
+    if unspaced:
+        return re.compile(body)
+    if any(_BENGALI.search(p) for p in parts):
+        return re.compile(rf"(?<![\u0980-\u09ff]){body}")
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
 def _before_legal_word(text: str, end: int) -> bool:
@@ -118,23 +156,49 @@ def detect_scope(query: str) -> Scope:
     """The members and instruments a query names (``Scope()``, which is false, when none)."""
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", query))
     m = _matcher()
-    found: list[tuple[int, str, str, str]] = []  # start, member, kind, as written
+    found: list[tuple[int, str, str, str, str]] = []  # start, member, kind, instrument, as written
     for pattern in m.patterns:
         for hit in pattern.finditer(text):
             key = _key(hit.group())
-            member, kind = m.target.get(key, ("", ""))
+            member, kind, instrument = m.target.get(key, ("", "", ""))
             if not kind:
                 continue
             if key in m.english_adjectives and not _before_legal_word(text, hit.end()):
                 continue
-            found.append((hit.start(), member, kind, hit.group()))
+            found.append((hit.start(), member, kind, instrument, hit.group()))
+    for pattern, instrument in m.gapped:
+        found += [(hit.start(), "", "instrument", instrument, hit.group()) for hit in pattern.finditer(text)]
     found.sort()
-    members = tuple(dict.fromkeys(member for _, member, kind, _ in found if kind != "instrument"))
-    return Scope(members, any(kind == "instrument" for _, _, kind, _ in found), tuple(w for *_, w in found))
+    members = tuple(dict.fromkeys(member for _, member, kind, _, _ in found if kind != "instrument"))
+    documents = tuple(dict.fromkeys(doc for *_, doc, _ in found if doc))
+    years = tuple(dict.fromkeys(int(y) for y in _YEAR.findall(text))) if members else ()
+    return Scope(members, any(kind == "instrument" for _, _, kind, _, _ in found), documents, years,
+                 tuple(w for *_, w in found))
 
 
 def scope_documents(scope: Scope, documents: dict) -> set[str]:
-    """The ids of the documents (``doc_id`` -> ``DocumentMeta``) the scope includes."""
+    """The ids of the documents (``doc_id`` -> ``DocumentMeta``) the scope includes. Instruments named in
+    particular stand for the instruments only when the index holds one of them. When the query writes a year,
+    a named member's documents of that year (or period) stand for all of its documents, if it has any
+    ("Malaysia's 2010 amendment" is the 2010 bill, not the 2007 one)."""
     if not scope:
         return set()
-    return {doc_id for doc_id, d in documents.items() if scope.includes(d.members, d.doc_type)}
+    particular = any(d in documents for d in scope.documents)
+    found = {doc_id for doc_id, d in documents.items() if scope.includes(d.members, d.doc_type, doc_id, particular)}
+    if not scope.years or not scope.members:
+        return found
+    for member in scope.members:
+        own = {doc_id for doc_id in found if member in documents[doc_id].members}
+        dated = {doc_id for doc_id in own if _of_years(documents[doc_id], scope.years)}
+        if dated:
+            found -= own - dated
+    return found
+
+
+def _of_years(doc, years: tuple[int, ...]) -> bool:
+    if doc.year is None:
+        return False
+    last = doc.year_to or doc.year
+    return any(doc.year <= y <= last for y in years)
+
+CROSS_LINGUAL_SCOPE_DENSE_WEIGHT = 0.7

@@ -20,7 +20,7 @@ from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
-from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual
+from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual, foreign
 from search_api.results import citation, result_page
 from search_api.scope import Scope, detect_scope, scope_documents
 
@@ -138,9 +138,13 @@ class Searcher:
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
         scope_docs = scope_documents(scope, self.engine.documents()) if scope else set()
+        if scope_docs and req.mode == "hybrid" and req.dense_weight is None and foreign(req.query, self._languages(scope_docs)):
+            req = replace(req, dense_weight=scoping.CROSS_LINGUAL_SCOPE_DENSE_WEIGHT)  # the documents it names are in another language
         while True:
             bm25, dense, result_rows = self.engine.retrieve(req.query, qvec, req.filters, depth, req.group_by, req.mode)
             bm25, dense = Leg.of(bm25), Leg.of(dense)  # OpenSearch hands over Documents
+            if scope_docs:
+                bm25, dense, result_rows = self._scope_candidates(req, qvec, scope_docs, bm25, dense, result_rows)
             # the legs ran dry before the depth asked for: looking deeper finds nothing more
             exhausted = len(bm25) < depth and len(dense) < depth
             phrase_keys = None
@@ -155,7 +159,7 @@ class Searcher:
                 scope_keys = self.engine.keys_in_documents(bm25, scope_docs) | self.engine.keys_in_documents(dense, scope_docs)
             hits = self.fusion(bm25, dense, mode=req.mode, method=req.fusion, dense_weight=req.dense_weight,
                                phrase_keys=phrase_keys, scope_keys=scope_keys,
-                               scope_boost=scoping.SCOPE_BOOST if scope_keys else 0.0)
+                               scope_boost=scope.boost if scope_keys else 0.0)
             if len(hits) >= need or exhausted or depth >= MAX_DEPTH:
                 break
             depth *= 4
@@ -164,6 +168,22 @@ class Searcher:
         if phrase_rows is not None:
             return _Retrieved(hits, phrase_rows)
         return _Retrieved(hits, result_rows[np.isin(result_rows, list(phrase_keys or ()))], total_exact=False)
+
+    def _languages(self, doc_ids: set[str]) -> set[str]:
+        documents = self.engine.documents()
+        return {documents[d].language for d in doc_ids if d in documents}
+
+    def _scope_candidates(self, req: SearchRequest, qvec, scope_docs: set[str], bm25: Leg, dense: Leg,
+                          result_rows: np.ndarray) -> tuple[Leg, Leg, np.ndarray]:
+        """Both legs with the best ``SCOPE_CANDIDATES`` candidates of the scope's documents added: a question in
+        Malay about Singapore's law finds Malay texts first, and the Singapore sections it names may lie below
+        the legs' depth."""
+        doc_ids = tuple(sorted(scope_docs if not req.filters.doc_ids else scope_docs & set(req.filters.doc_ids)))
+        if not doc_ids:
+            return bm25, dense, result_rows
+        narrow = replace(req.filters, doc_ids=doc_ids)
+        sb, sd, rows = self.engine.retrieve(req.query, qvec, narrow, scoping.SCOPE_CANDIDATES, req.group_by, req.mode)
+        return bm25.merged(Leg.of(sb)), dense.merged(Leg.of(sd)), self.engine.union_results(result_rows, rows)
 
     def _phrase_keys(self, bm25: Leg, dense: Leg, matcher: PhraseMatcher, required: bool, phrase_rows) -> set:
         """The candidates that hold every phrase. A passage holding the phrase matches all its words, so BM25

@@ -46,7 +46,21 @@ def test_the_states_with_documents_in_the_corpus_have_names_in_thai_chinese_and_
 
 
 def test_instrument_names_cover_every_corpus_language():
-    assert {lang for lang, _ in load_instrument_names()} >= {"en", "ms", "id", "th", "zh", "bn", "tr"}
+    assert {n.language for n in load_instrument_names()} >= {"en", "ms", "id", "th", "zh", "bn", "tr"}
+
+
+def test_every_instrument_named_in_particular_is_a_bundled_document_named_in_every_corpus_language():
+    with open(CORPUS / "manifest.csv", encoding="utf-8", newline="") as fh:
+        manifest = {row["doc_id"]: row for row in csv.DictReader(fh)}
+    named: dict[str, set[str]] = {}
+    for n in load_instrument_names():
+        if n.instrument:
+            named.setdefault(n.instrument, set()).add(n.language)
+    for doc_id, languages in named.items():
+        assert manifest[doc_id]["doc_type"] in ("protocol", "convention"), doc_id
+        assert languages >= {"en", "ms", "id", "th", "zh", "bn", "tr"}, doc_id
+    instruments = {d for d, row in manifest.items() if row["doc_type"] in ("protocol", "convention") and not row["members"].strip()}
+    assert instruments <= named.keys()
 
 
 HEADER = "member,language,kind,name\n"
@@ -66,11 +80,18 @@ def test_a_malformed_names_file_is_refused_naming_the_line(row, message):
         read_member_names(HEADER + row + "\n")
 
 
-def test_a_malformed_instrument_names_file_is_refused():
-    with pytest.raises(NamesError, match="listed twice"):
-        read_instrument_names("language,name\nen,Protocol\nen,protocol\n")
+@pytest.mark.parametrize("rows, message", [
+    ("en,Protocol,\nen,protocol,", "listed twice"),
+    ("en,Protocol,Un Protocol", "instrument 'Un Protocol' is no doc id"),
+    ("en,… Protocol,un-trafficking-protocol-2000", "a gap"),
+    ("en,Protocol …,un-trafficking-protocol-2000", "a gap"),
+    ("xx,Protocol,", "language must be"),
+])
+def test_a_malformed_instrument_names_file_is_refused_naming_the_line(rows, message):
+    with pytest.raises(NamesError, match=f"instrument_names.csv:2: .*{message}|{message}"):
+        read_instrument_names("language,name,instrument\n" + rows + "\n")
     with pytest.raises(NamesError, match="columns"):
-        read_instrument_names("lang,name\nen,Protocol\n")
+        read_instrument_names("language,name\nen,Protocol\n")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -108,6 +129,27 @@ def test_an_instrument_is_detected_in_any_corpus_language(query):
     assert detect_scope(query).instruments
 
 
+@pytest.mark.parametrize("query, instrument", [
+    ("How does the Trafficking Protocol define exploitation?", "un-trafficking-protocol-2000"),
+    ("พิธีสารสหประชาชาติว่าด้วยการค้ามนุษย์ให้คำนิยามของ การค้ามนุษย์ ไว้อย่างไร", "un-trafficking-protocol-2000"),
+    ("《偷运移民议定书》要求缔约国将哪些行为规定为刑事犯罪？", "un-smuggling-protocol-2000"),
+    ("অভিবাসী চোরাচালান প্রোটোকলে জাহাজে তল্লাশি", "un-smuggling-protocol-2000"),  # a case suffix follows
+    ("Bagaimana Protokol PBB tentang perdagangan orang mendefinisikan perdagangan orang?", "un-trafficking-protocol-2000"),
+    ("Apakah takrif kerja paksa di bawah Konvensyen Buruh Paksa ILO 1930?", "ilo-c029-1930"),
+    ("1956 Ek Kölelik Sözleşmesi borç esaretini nasıl tanımlıyor?", "slavery-convention-1956"),
+    ("《联合国打击跨国有组织犯罪公约》关于引渡是怎样规定的？", "untoc-2000"),
+])
+def test_an_instrument_named_in_particular_is_told_in_any_corpus_language(query, instrument):
+    scope = detect_scope(query)
+    assert scope.instruments and scope.documents == (instrument,)
+
+
+def test_a_protocol_named_in_general_names_no_instrument_in_particular():
+    assert detect_scope("What does the Protocol require of states that receive victims?").documents == ()
+    # a gap lets a few words through, not a sentence
+    assert detect_scope("The Protocol is one of three instruments adopted in 2000, and its reach over trafficking").documents == ()
+
+
 @pytest.mark.parametrize("query", [
     "restitution for trafficking victims",
     "How is forced labour defined?",
@@ -132,6 +174,26 @@ def test_scope_documents_are_the_members_and_the_instruments_without_a_state():
     assert scope_documents(Scope(("Bangladesh",)), docs) == {"bd"}
     assert scope_documents(Scope((), True), docs) == {"un", "ilo"}
     assert scope_documents(Scope(), docs) == set()
+    # an instrument named in particular stands for the instruments, when the index holds it
+    assert scope_documents(Scope((), True, ("un",)), docs) == {"un"}
+    assert scope_documents(Scope((), True, ("untoc-2000",)), docs) == {"un", "ilo"}
+
+
+def test_a_year_written_with_a_member_narrows_its_documents_to_that_year():
+    from ingest.schema import DocumentMeta
+
+    docs = {
+        "my-2007": DocumentMeta("my-2007", "x", "Bill 2007", "law", ["Malaysia"], year=2007),
+        "my-2010": DocumentMeta("my-2010", "x", "Amendment 2010", "law", ["Malaysia"], year=2010),
+        "plan": DocumentMeta("plan", "x", "Work plan", "work_plan", ["Malaysia"], year=2014, year_to=2016),
+        "pk-2018": DocumentMeta("pk-2018", "x", "Act 2018", "law", ["Pakistan"], year=2018),
+    }
+    scope = detect_scope("What fines did Malaysia's 2010 amendment set?")
+    assert scope.years == (2010,) and scope_documents(scope, docs) == {"my-2010"}
+    assert scope_documents(detect_scope("Malaysia's plans for 2015"), docs) == {"plan"}  # within its period
+    # a member without a document of the year keeps them all
+    assert scope_documents(detect_scope("Pakistan's 2018 Act and Malaysia's 2012 law"), docs) == {"pk-2018", "my-2007", "my-2010", "plan"}
+    assert detect_scope("the 2010 amendment").years == ()  # a year alone names nothing
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -172,7 +234,7 @@ def _search(searcher: Searcher, query: str, mode: str = "bm25", **filters) -> di
 
 def test_a_question_about_bangladesh_law_gets_bangladeshs_documents_first(scope_searcher):
     out = _search(scope_searcher, "How does Bangladesh law define human trafficking?")
-    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False}
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": []}
     top = out["results"][:2]
     assert all(r["section_id"].startswith("bd-pshta-2012:") and r["explanation"]["scope_match"] for r in top)
     # a soft preference, not a filter: the other members' definitions are still in the result set
@@ -181,8 +243,22 @@ def test_a_question_about_bangladesh_law_gets_bangladeshs_documents_first(scope_
 
 def test_a_question_about_the_protocol_gets_the_protocol_first(scope_searcher):
     out = _search(scope_searcher, "What does the Protocol say about the protection of victims of trafficking?")
-    assert out["scope"] == {"members": [], "instruments": True}
+    assert out["scope"] == {"members": [], "instruments": True, "documents": [], "years": []}
     assert out["results"][0]["section_id"].startswith("un-trafficking-protocol-2000:")
+
+
+@pytest.mark.parametrize("query", [
+    "พิธีสารสหประชาชาติว่าด้วยการค้ามนุษย์ให้คำนิยามของ การค้ามนุษย์ ไว้อย่างไร",
+    "Apakah langkah kawalan sempadan yang dikehendaki oleh Protokol Pemerdagangan Orang?",
+])
+def test_a_question_in_another_language_naming_the_trafficking_protocol_gets_it_first(scope_searcher, query):
+    # the question's own language matches none of the slice's English texts: the Protocol's sections come from
+    # the search narrowed to it, and rank first by the scope's boost
+    knn = getattr(scope_searcher.engine, "knn_available", lambda: True)()  # osmem-server has no k-NN: BM25 there
+    out = _search(scope_searcher, query, mode="hybrid" if knn else "bm25")
+    assert out["scope"]["documents"] == ["un-trafficking-protocol-2000"]
+    top = out["results"][:3]
+    assert all(r["section_id"].startswith("un-trafficking-protocol-2000:") and r["explanation"]["scope_match"] for r in top)
 
 
 def test_a_question_naming_no_member_gets_no_scope_and_no_boost(scope_searcher):
@@ -200,5 +276,5 @@ def test_a_member_filter_decides_and_no_scope_is_applied(scope_searcher):
 def test_the_hybrid_search_ranks_the_named_members_documents_first(scope_slice, query_embedder):
     searcher = Searcher(scope_slice.embedded, embedder=query_embedder)
     out = _search(searcher, "How does Bangladesh law define human trafficking?", mode="hybrid")
-    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False}
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": []}
     assert out["results"][0]["section_id"].startswith("bd-pshta-2012:")

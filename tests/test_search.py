@@ -304,6 +304,20 @@ def test_zscore_fusion_standardises_each_leg_and_gives_a_missing_passage_the_flo
     assert fused[0].score == pytest.approx((12.0 - 5.0) / 2.0)
 
 
+def test_a_leg_merged_with_a_narrower_search_keeps_its_statistics_and_ranks_by_score():
+    import numpy as np
+
+    from search_api.fusion import Leg, LegStats, attach_stats
+
+    wide = LegStats(mean=5.0, std=2.0, floor=1.0, depth=1000)
+    leg = Leg.of(attach_stats(_cands({"a": 12.0, "b": 9.0}), wide))
+    narrow = Leg.of(attach_stats(_cands({"b": 9.0, "x": 10.0, "y": 2.0}), LegStats.of(np.array([9.0, 10.0, 2.0]))))
+    merged = leg.merged(narrow)
+    assert [d.meta["key"] for d in merged] == ["a", "x", "b", "y"]  # each once, best first
+    assert merged.stats == wide and merged.scores.tolist() == [12.0, 10.0, 9.0, 2.0]
+    assert leg.merged(Leg.of([])) is leg
+
+
 def test_a_verbatim_phrase_match_ranks_first_whatever_its_fused_score():
     from search_api.fusion import fuse
 
