@@ -25,7 +25,9 @@ def bench_api(index_root: Path, settings: Settings, queries: list[dict], log, re
     import httpx
 
     port = _free_port()
-    env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_BACKEND": "embedded", "KB_EMBED_DTYPE": settings.embed_dtype, "KB_WORKERS": str(settings.workers)}
+    # the model's own dtype (embed_dtype None: bf16 for multilingual-e5-small), as the service resolves it
+    env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_BACKEND": "embedded",
+           "KB_EMBED_DTYPE": settings.resolved_embed_dtype(), "KB_WORKERS": str(settings.workers)}
     kb = Path(sys.executable).with_name("kb")
     cmd = [str(kb), "serve", "--host", "127.0.0.1", "--port", str(port)]
     # The server's log goes to a file: a pipe nobody reads would block the server once it filled.
