@@ -102,7 +102,8 @@ class SearchResponse(BaseModel):
     scope: dict | None = Field(None, description="What the query names, whose documents ranked first: "
                                '{"members": [...], "instruments": bool, "documents": [doc ids of the instruments '
                                'named in particular], "years": [years written with a member, which narrow its '
-                               'documents to those of the year]}; '
+                               'documents to those of the year], "titles": {doc id: title of the named instruments '
+                               'the index holds}}; '
                                "null when it names none or the request filters by member")
 
 

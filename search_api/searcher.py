@@ -116,7 +116,7 @@ class Searcher:
             "top_k": req.top_k,
             "results": results,
             "facets": facets,
-            "scope": scope.to_dict() if scope else None,
+            "scope": self._scope_dict(scope) if scope else None,
             "timing_ms": {
                 # embedding itself (overlapped with the BM25 leg); retrieve is the wall time up to fusion
                 "embed": round(qvec.ms, 2) if isinstance(qvec, PendingEmbedding) else 0.0,
@@ -168,6 +168,11 @@ class Searcher:
         if phrase_rows is not None:
             return _Retrieved(hits, phrase_rows)
         return _Retrieved(hits, result_rows[np.isin(result_rows, list(phrase_keys or ()))], total_exact=False)
+
+    def _scope_dict(self, scope: Scope) -> dict:
+        """The response's ``scope``, with the titles of the instruments named in particular that the index holds."""
+        documents = self.engine.documents()
+        return scope.to_dict() | {"titles": {d: documents[d].title for d in scope.documents if d in documents}}
 
     def _languages(self, doc_ids: set[str]) -> set[str]:
         documents = self.engine.documents()

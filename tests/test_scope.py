@@ -234,7 +234,7 @@ def _search(searcher: Searcher, query: str, mode: str = "bm25", **filters) -> di
 
 def test_a_question_about_bangladesh_law_gets_bangladeshs_documents_first(scope_searcher):
     out = _search(scope_searcher, "How does Bangladesh law define human trafficking?")
-    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": []}
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": [], "titles": {}}
     top = out["results"][:2]
     assert all(r["section_id"].startswith("bd-pshta-2012:") and r["explanation"]["scope_match"] for r in top)
     # a soft preference, not a filter: the other members' definitions are still in the result set
@@ -243,7 +243,7 @@ def test_a_question_about_bangladesh_law_gets_bangladeshs_documents_first(scope_
 
 def test_a_question_about_the_protocol_gets_the_protocol_first(scope_searcher):
     out = _search(scope_searcher, "What does the Protocol say about the protection of victims of trafficking?")
-    assert out["scope"] == {"members": [], "instruments": True, "documents": [], "years": []}
+    assert out["scope"] == {"members": [], "instruments": True, "documents": [], "years": [], "titles": {}}
     assert out["results"][0]["section_id"].startswith("un-trafficking-protocol-2000:")
 
 
@@ -257,6 +257,7 @@ def test_a_question_in_another_language_naming_the_trafficking_protocol_gets_it_
     knn = getattr(scope_searcher.engine, "knn_available", lambda: True)()  # osmem-server has no k-NN: BM25 there
     out = _search(scope_searcher, query, mode="hybrid" if knn else "bm25")
     assert out["scope"]["documents"] == ["un-trafficking-protocol-2000"]
+    assert out["scope"]["titles"]["un-trafficking-protocol-2000"].startswith("Protocol to Prevent, Suppress and Punish")
     top = out["results"][:3]
     assert all(r["section_id"].startswith("un-trafficking-protocol-2000:") and r["explanation"]["scope_match"] for r in top)
 
@@ -276,5 +277,5 @@ def test_a_member_filter_decides_and_no_scope_is_applied(scope_searcher):
 def test_the_hybrid_search_ranks_the_named_members_documents_first(scope_slice, query_embedder):
     searcher = Searcher(scope_slice.embedded, embedder=query_embedder)
     out = _search(searcher, "How does Bangladesh law define human trafficking?", mode="hybrid")
-    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": []}
+    assert out["scope"] == {"members": ["Bangladesh"], "instruments": False, "documents": [], "years": [], "titles": {}}
     assert out["results"][0]["section_id"].startswith("bd-pshta-2012:")

@@ -503,3 +503,16 @@ def test_compare_has_rows_for_thailand_china_bangladesh_and_turkiye(page, base_u
         assert cell.locator(".passage").get_attribute("lang") == tags[expected[m]]
         assert cell.locator(".badge.lang .name").inner_text().strip() in ("Thai", "Chinese", "Bengali", "Turkish")
     page.screenshot(path=str(artifacts_dir / "ui-compare-languages-1280.png"), full_page=True)
+
+
+def test_a_question_naming_an_instrument_says_what_ranked_first(page, base_url, artifacts_dir):
+    # a Thai question about the Trafficking Protocol: the Protocol's English articles come first, and the page
+    # says why
+    page.goto(base_url + "/?q=" + "พิธีสารสหประชาชาติว่าด้วยการค้ามนุษย์ให้คำนิยามของการค้ามนุษย์ไว้อย่างไร")
+    page.wait_for_selector("#results .result")
+    note = page.locator("#search-summary .scope-note")
+    expect(note).to_contain_text("Ranked first, because the question names them: Protocol to Prevent, Suppress and Punish")
+    first = page.locator("#results .result").first
+    assert first.get_attribute("data-lang") == "en"
+    assert "Trafficking in Persons" in first.inner_text()
+    page.screenshot(path=str(artifacts_dir / "ui-scope-note-1280.png"), full_page=False)

@@ -92,6 +92,7 @@ async function renderSearch(params) {
   const to = data.offset + data.results.length;
   clear($("search-summary")).append(el("p", {},
     data.total ? `${data.total} matching section${data.total === 1 ? "" : "s"}; showing ${from === to ? from : `${from}-${to}`}.` : "No matching sections. Try fewer filters or other words."));
+  if (data.scope) $("search-summary").append(scopeNote(data.scope));
   for (const r of data.results) results.append(resultItem(r));
   $("search-tools").hidden = !data.results.length;
   if (data.total > PAGE_SIZE) {
@@ -101,6 +102,16 @@ async function renderSearch(params) {
     $("page-info").textContent = `Page ${Math.floor(data.offset / PAGE_SIZE) + 1} of ${Math.ceil(data.total / PAGE_SIZE)}`;
   }
   announce(`${data.total} matching sections`);
+}
+
+// What the question names (members, instruments), whose documents the search ranked first.
+function scopeNote(scope) {
+  const named = [...scope.members];
+  const titles = Object.values(scope.titles || {});
+  if (titles.length) named.push(...titles);
+  else if (scope.instruments) named.push("the international instruments");
+  const years = scope.years && scope.years.length ? ` (of ${scope.years.join(", ")})` : "";
+  return el("p", { class: "scope-note", text: `Ranked first, because the question names them: ${named.join("; ")}${years}. Filter by member to search only some members' texts.` });
 }
 
 function submitSearch(offset = 0) {
