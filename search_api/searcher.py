@@ -59,6 +59,10 @@ class SearchRequest:
             raise ValueError(f"group_by must be section or document, got {self.group_by!r}")
 
 
+# How many scopes' documents a searcher remembers.
+SCOPE_CACHE = 256
+
+
 @dataclass
 class _Retrieved:
     """What retrieval found for a request: the fused ranking and the passages of the whole result set."""
@@ -76,6 +80,7 @@ class Searcher:
         self.engine = engine or build_engine(settings)
         self.embedder = embedder or query_embedder(settings)
         self.fusion = Fusion.from_settings(settings)
+        self._scopes: dict[tuple, tuple[dict, frozenset[str]]] = {}  # (documents, scope) -> its documents
 
     def warm_up(self) -> None:
         self.embedder.warm_up_queries()
@@ -137,7 +142,7 @@ class Searcher:
         phrases, required = query_phrases(req.query)
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
-        scope_docs = scope_documents(scope, self.engine.documents()) if scope else set()
+        scope_docs = self._scope_documents(scope) if scope else set()
         if scope_docs and req.mode == "hybrid" and req.dense_weight is None and foreign(req.query, self._languages(scope_docs)):
             req = replace(req, dense_weight=scoping.CROSS_LINGUAL_SCOPE_DENSE_WEIGHT)  # the documents it names are in another language
         while True:
@@ -168,6 +173,17 @@ class Searcher:
         if phrase_rows is not None:
             return _Retrieved(hits, phrase_rows)
         return _Retrieved(hits, result_rows[np.isin(result_rows, list(phrase_keys or ()))], total_exact=False)
+
+    def _scope_documents(self, scope: Scope) -> set[str]:
+        """The documents of the scope, remembered per generation's documents (16 ms a scope at 12,000 documents)."""
+        documents = self.engine.documents()
+        key = (id(documents), scope)
+        held = self._scopes.get(key)
+        if held is None or held[0] is not documents:
+            held = self._scopes[key] = (documents, frozenset(scope_documents(scope, documents)))
+            while len(self._scopes) > SCOPE_CACHE:
+                self._scopes.pop(next(iter(self._scopes)))
+        return set(held[1])
 
     def _scope_dict(self, scope: Scope) -> dict:
         """The response's ``scope``, with the titles of the instruments named in particular that the index holds."""

@@ -304,6 +304,40 @@ def test_zscore_fusion_standardises_each_leg_and_gives_a_missing_passage_the_flo
     assert fused[0].score == pytest.approx((12.0 - 5.0) / 2.0)
 
 
+def test_a_narrower_search_after_a_wide_one_finds_what_it_finds_alone(searcher, query_embedder):
+    # the engine keeps the wide search's scores of every passage and masks them for the narrower one (a scope's
+    # documents): the same candidates and scores as a fresh engine computing them
+    import numpy as np
+
+    from search_api.engine import EmbeddedEngine
+    from search_api.filters import build_filters
+
+    engine = searcher.engine
+    q = "punishment for trafficking in children"
+    qvec = query_embedder.embed_query(q)
+    narrow = build_filters(doc_ids=["my-atip-bill-2007-en", "bd-pshta-2012"])
+    engine.retrieve(q, qvec, build_filters(), 100, "section", "hybrid")
+    bm25, dense, rows = engine.retrieve(q, qvec, narrow, 30, "section", "hybrid")
+    fresh = EmbeddedEngine(engine.live.root)
+    bm25_0, dense_0, rows_0 = fresh.retrieve(q, qvec, narrow, 30, "section", "hybrid")
+    for got, alone in ((bm25, bm25_0), (dense, dense_0)):
+        assert len(got) and got.keys.tolist() == alone.keys.tolist()
+        assert np.allclose(got.scores, alone.scores, atol=1e-6)
+    assert rows.tolist() == rows_0.tolist()
+
+
+def test_result_sets_are_unioned_as_sorted_rows():
+    import numpy as np
+
+    from search_api.engine import EmbeddedEngine
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        a = np.unique(rng.integers(0, 500, rng.integers(0, 40)))
+        b = np.unique(rng.integers(0, 500, rng.integers(0, 40)))
+        assert EmbeddedEngine.union_results(a, b).tolist() == np.union1d(a, b).tolist()
+
+
 def test_a_leg_merged_with_a_narrower_search_keeps_its_statistics_and_ranks_by_score():
     import numpy as np
 
