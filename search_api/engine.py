@@ -204,8 +204,10 @@ def rows_with_terms(gen: Generation, terms: list[str]) -> np.ndarray:
 
 
 class _ScoreMemo(threading.local):
-    """The last search's scores of every passage on this thread, for both legs: a second, narrower search of the
-    same query (the documents a query names, ``Searcher``) masks them instead of computing them again."""
+    """The current search's scores of every passage on this thread, for both legs: a second, narrower search of
+    the same query (the documents a query names, ``Searcher``) masks them instead of computing them again. Each
+    search starts with none (``EmbeddedEngine.new_search``): a repeated query is computed again, as it would be
+    in a service where it comes again minutes later."""
 
     def __init__(self) -> None:
         self.bm25: tuple[tuple, np.ndarray] | None = None  # ((generation, query, languages), BM25 scores)
@@ -218,6 +220,9 @@ class _ScoreMemo(threading.local):
     def put(self, leg: str, key: tuple, scores: np.ndarray) -> np.ndarray:
         setattr(self, leg, (key, scores))
         return scores
+
+    def clear(self) -> None:
+        self.bm25 = self.dense = None
 
 
 class EmbeddedEngine:
@@ -233,6 +238,10 @@ class EmbeddedEngine:
 
     def generation(self) -> Generation:
         return self.live.get()
+
+    def new_search(self) -> None:
+        """Forget the scores the previous search on this thread kept (see ``_ScoreMemo``)."""
+        self._memo.clear()
 
     def refresh(self) -> None:
         self.live.refresh()

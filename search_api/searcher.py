@@ -139,6 +139,8 @@ class Searcher:
         """
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
+        if hasattr(self.engine, "new_search"):  # the embedded engine keeps a search's scores for its narrower ones
+            self.engine.new_search()
         phrases, required = query_phrases(req.query)
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
