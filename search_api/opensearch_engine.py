@@ -49,6 +49,7 @@ from ingest.vocabularies import PRIORITY_AREAS, STATUSES
 from search_api.filters import SearchFilters, to_haystack_filters
 from search_api.fusion import LegStats, attach_stats
 from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
+from search_api.opensearch_results import ResultSet
 from search_api.query_terms import term_groups
 
 STATUS_CHECK_S = 1.0  # how often the mirrored generation is re-read (as LiveIndex does for the embedded one)
@@ -154,42 +155,6 @@ def build_facet_request(match: dict | None, filters: dict | None) -> dict[str, A
     }
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The result set handed back to facets()
-
-
-class ResultSet(np.ndarray):
-    """The candidate passage ids of one search, remembering what produced them.
-
-    It is a numpy array because the Searcher narrows result sets with ``np.isin`` (quoted phrases); once
-    narrowed, facets count exactly the remaining passages, otherwise the whole filtered match set (every BM25
-    match plus the dense leg's hits), as the embedded engine does.
-    """
-
-    query: str | None
-    filters: dict | None
-    dense_keys: list[str]
-    narrowed: bool
-
-    @classmethod
-    def build(cls, keys: list[str], query: str | None, filters: dict | None, dense_keys: list[str]) -> ResultSet:
-        out = np.array(list(dict.fromkeys(keys)), dtype=str).view(cls)
-        out.query, out.filters, out.dense_keys, out.narrowed = query, filters, dense_keys, False
-        return out
-
-    def __array_finalize__(self, obj) -> None:
-        self.query = getattr(obj, "query", None)
-        self.filters = getattr(obj, "filters", None)
-        self.dense_keys = getattr(obj, "dense_keys", [])
-        self.narrowed = getattr(obj, "narrowed", False)
-
-    def __getitem__(self, item):
-        out = super().__getitem__(item)
-        if isinstance(out, ResultSet):
-            out.narrowed = True
-        return out
-
-
 def _bucket_counts(agg: dict) -> dict[str, int]:
     return {str(b["key"]): int(b["sections"]["value"]) for b in agg.get("buckets", []) if b["sections"]["value"]}
 
@@ -289,7 +254,7 @@ class OpenSearchEngine:
 
     def union_results(self, a: ResultSet, b: ResultSet) -> ResultSet:
         """One result set holding both searches' (same query, ``b`` under narrower filters)."""
-        return ResultSet.build(a.tolist() + b.tolist(), a.query, a.filters, list(dict.fromkeys(a.dense_keys + b.dense_keys)))
+        return a.union(b)
 
     def keys_in_documents(self, leg, doc_ids: set[str]) -> set:
         """The candidates of a leg whose passage belongs to one of the documents (a query's scope)."""
