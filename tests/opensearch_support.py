@@ -91,19 +91,33 @@ class SyncedSlice:
     report: object  # the IngestReport of the ingest that synced
 
 
+def ingest_synced(tmp_path_factory, files: list[Path], index_name: str, embedder, osmem_url: str) -> SyncedSlice:
+    """``files`` ingested with ``KB_BACKEND=opensearch``: a local index written, then mirrored by the hook into
+    osmem's ``index_name``."""
+    from ingest.pipeline import ingest
+
+    index_dir = tmp_path_factory.mktemp(index_name)
+    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url, opensearch_index=index_name)
+    report = ingest(files, os_settings, embedder=embedder)
+    assert report.ok, report.failed
+    return SyncedSlice(Settings(index_dir=index_dir), os_settings, report)
+
+
+def slice_searcher(request, synced: SyncedSlice, query_embedder):
+    """A searcher over ``synced`` on the backend a fixture's ``request.param`` names ("embedded" or "opensearch",
+    the latter marked ``opensearch``)."""
+    from search_api.searcher import Searcher
+
+    if request.param == "opensearch":
+        request.applymarker(pytest.mark.opensearch)
+    return Searcher(getattr(synced, request.param), embedder=query_embedder)
+
+
 @pytest.fixture(scope="session")
 def synced_slice(tmp_path_factory, embedder, osmem_url) -> SyncedSlice:
     """The corpus slice ingested with ``KB_BACKEND=opensearch``: local index written, then mirrored by the hook."""
     if "slice" not in _STATE:
-        from ingest.pipeline import ingest
-
-        index_dir = tmp_path_factory.mktemp("opensearch-slice")
-        os_settings = Settings(
-            index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url, opensearch_index=SLICE_INDEX
-        )
-        report = ingest(SLICE_FILES, os_settings, embedder=embedder)
-        assert report.ok, report.failed
-        _STATE["slice"] = SyncedSlice(Settings(index_dir=index_dir), os_settings, report)
+        _STATE["slice"] = ingest_synced(tmp_path_factory, SLICE_FILES, SLICE_INDEX, embedder, osmem_url)
     return _STATE["slice"]
 
 

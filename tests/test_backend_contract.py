@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from opensearch_support import osmem_url, synced_slice  # noqa: F401 (fixtures)
+from opensearch_support import CORPUS, SyncedSlice, ingest_synced, osmem_url, slice_searcher, synced_slice  # noqa: F401 (fixtures)
 
 from ingest.errors import UnknownFilterValueError
 from search_api.filters import build_filters
@@ -33,10 +33,7 @@ class Backend:
 @pytest.fixture(params=["embedded", "opensearch"])
 def backend(request, synced_slice, query_embedder) -> Backend:
     """The searcher over one backend; OpenSearch answers from osmem-server."""
-    settings = synced_slice.embedded if request.param == "embedded" else synced_slice.opensearch
-    if request.param == "opensearch":
-        request.applymarker(pytest.mark.opensearch)
-    return Backend(request.param, Searcher(settings, embedder=query_embedder))
+    return Backend(request.param, slice_searcher(request, synced_slice, query_embedder))
 
 
 KEYWORD_QUERIES = {
@@ -155,35 +152,17 @@ def test_a_quoted_phrase_total_is_exact_and_the_same_at_any_page_size(backend, s
 # Thai and Chinese: text cut by ICU word breaks and Han bigrams, the same terms on both backends
 
 
-@dataclass
-class MultilingualSlice:
-    embedded: object
-    opensearch: object
-
-
 @pytest.fixture(scope="module")
-def multilingual_slice(tmp_path_factory, embedder, osmem_url) -> MultilingualSlice:
+def multilingual_slice(tmp_path_factory, embedder, osmem_url) -> SyncedSlice:  # noqa: F811 (fixture)
     """The Thai Anti-Trafficking Act and the Chinese SPC interpretation, ingested and mirrored into osmem."""
-    from opensearch_support import CORPUS
-
-    from ingest.pipeline import ingest
-    from ingest.settings import Settings
-
-    index_dir = tmp_path_factory.mktemp("multilingual-slice")
-    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url,
-                           opensearch_index="kb-multilingual")
     files = [CORPUS / "laws/th_anti_trafficking_act_2008_th.txt",
              CORPUS / "laws/cn_spc_interpretation_trafficking_women_children_2016_zh.md"]
-    report = ingest(files, os_settings, embedder=embedder)
-    assert report.ok, report.failed
-    return MultilingualSlice(Settings(index_dir=index_dir), os_settings)
+    return ingest_synced(tmp_path_factory, files, "kb-multilingual", embedder, osmem_url)
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
 def ml_backend(request, multilingual_slice, query_embedder) -> Backend:
-    if request.param == "opensearch":
-        request.applymarker(pytest.mark.opensearch)
-    return Backend(request.param, Searcher(getattr(multilingual_slice, request.param), embedder=query_embedder))
+    return Backend(request.param, slice_searcher(request, multilingual_slice, query_embedder))
 
 
 @pytest.mark.parametrize("languages", [None, ["th"]])

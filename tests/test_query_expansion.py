@@ -7,10 +7,9 @@ the Thai provision on compensation through BM25 alone, the same on the embedded 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import pytest
-from opensearch_support import CORPUS, osmem_url  # noqa: F401 (fixture)
+from opensearch_support import CORPUS, SyncedSlice, ingest_synced, osmem_url, slice_searcher  # noqa: F401 (fixture)
 
 from ingest.analysis import PAIR_WEIGHT, analyze, query_terms
 from search_api.filters import build_filters
@@ -69,31 +68,15 @@ def test_term_groups_hold_the_same_weighted_terms():
 # On a real slice, both backends
 
 
-@dataclass
-class Slice:
-    embedded: object
-    opensearch: object
-
-
 @pytest.fixture(scope="module")
-def expansion_slice(tmp_path_factory, embedder, osmem_url) -> Slice:  # noqa: F811 (fixture)
-    from ingest.pipeline import ingest
-    from ingest.settings import Settings
-
-    index_dir = tmp_path_factory.mktemp("expansion-slice")
-    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url,
-                           opensearch_index="kb-expansion")
+def expansion_slice(tmp_path_factory, embedder, osmem_url) -> SyncedSlice:  # noqa: F811 (fixture)
     files = [CORPUS / "laws/th_anti_trafficking_act_2008_th.txt", CORPUS / "laws/my_atip_bill_2007_en.md"]
-    report = ingest(files, os_settings, embedder=embedder)
-    assert report.ok, report.failed
-    return Slice(Settings(index_dir=index_dir), os_settings)
+    return ingest_synced(tmp_path_factory, files, "kb-expansion", embedder, osmem_url)
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
 def backend_searcher(request, expansion_slice, query_embedder) -> Searcher:
-    if request.param == "opensearch":
-        request.applymarker(pytest.mark.opensearch)
-    return Searcher(getattr(expansion_slice, request.param), embedder=query_embedder)
+    return slice_searcher(request, expansion_slice, query_embedder)
 
 
 def _search(searcher: Searcher, query: str, **filters) -> dict:

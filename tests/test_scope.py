@@ -4,10 +4,9 @@ corpus language (search_api.scope), and the soft boost on a real slice of the co
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 
 import pytest
-from opensearch_support import CORPUS, osmem_url  # noqa: F401 (fixture)
+from opensearch_support import CORPUS, SyncedSlice, ingest_synced, osmem_url, slice_searcher  # noqa: F401 (fixture)
 
 from ingest.member_names import (
     NamesError,
@@ -200,32 +199,17 @@ def test_a_year_written_with_a_member_narrows_its_documents_to_that_year():
 # Search on a real slice, both backends
 
 
-@dataclass
-class Slice:
-    embedded: object
-    opensearch: object
-
-
 @pytest.fixture(scope="module")
-def scope_slice(tmp_path_factory, embedder, osmem_url) -> Slice:  # noqa: F811 (fixture)
-    from ingest.pipeline import ingest
-    from ingest.settings import Settings
-
-    index_dir = tmp_path_factory.mktemp("scope-slice")
-    os_settings = Settings(index_dir=index_dir, backend="opensearch", opensearch_url=osmem_url, opensearch_index="kb-scope")
+def scope_slice(tmp_path_factory, embedder, osmem_url) -> SyncedSlice:  # noqa: F811 (fixture)
     files = [CORPUS / "laws/bd_pshta_2012_bn.json", CORPUS / "laws/my_atip_bill_2007_en.md",
              CORPUS / "laws/ph_ra11862_expanded_anti_trafficking_2022.md",
              CORPUS / "international/un_trafficking_protocol_2000_en.md"]
-    report = ingest(files, os_settings, embedder=embedder)
-    assert report.ok, report.failed
-    return Slice(Settings(index_dir=index_dir), os_settings)
+    return ingest_synced(tmp_path_factory, files, "kb-scope", embedder, osmem_url)
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
 def scope_searcher(request, scope_slice, query_embedder) -> Searcher:
-    if request.param == "opensearch":
-        request.applymarker(pytest.mark.opensearch)
-    return Searcher(getattr(scope_slice, request.param), embedder=query_embedder)
+    return slice_searcher(request, scope_slice, query_embedder)
 
 
 def _search(searcher: Searcher, query: str, mode: str = "bm25", **filters) -> dict:
