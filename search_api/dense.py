@@ -127,6 +127,11 @@ def _torch_threads(n: int):
         torch.set_num_threads(prev)
 
 
+def broad(mask: np.ndarray | None) -> bool:
+    """Whether a filter lets through so many rows (``BROAD_MASK``) that scoring every row beats gathering them."""
+    return mask is None or np.count_nonzero(mask) >= BROAD_MASK * mask.size
+
+
 def all_cosines(gen: Generation, qvec: np.ndarray) -> np.ndarray:
     """The query's cosine similarity with every stored vector (float32)."""
     return _cosines(gen, np.asarray(qvec, dtype=np.float32), None)
@@ -152,6 +157,6 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
             return top_rows(np.zeros(0, np.float32), None, 0)
     n = gen.n_passages if rows is None else rows.size
     k = min(k, n)
-    if rows is not None and rows.size >= BROAD_MASK * gen.n_passages:
+    if rows is not None and broad(mask):
         return top_rows(_cosines(gen, q, None)[rows], rows, k)  # a broad filter: one pass over all rows beats a gather
     return top_rows(_cosines(gen, q, rows), rows, k)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.errors import UnknownFilterValueError
 from ingest.stores import AREA_IDS, Generation, IndexDir, open_current
-from search_api.dense import BROAD_MASK, all_cosines, dense_top, top_rows, top_within
+from search_api.dense import all_cosines, broad, dense_top, top_rows, top_within
 from search_api.facets import facet_counts
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
@@ -128,8 +128,8 @@ def _leg(gen: Generation, rows: np.ndarray, scores: np.ndarray, k: int, group_by
                {"section_row": secs, "doc_row": docs})
 
 
-def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None, languages=()) -> np.ndarray:
-    """BM25 score of every passage for the query (0 where no term matches or the filter excludes): the weighted
+def bm25_scores(gen: Generation, query: str, languages=()) -> np.ndarray:
+    """BM25 score of every passage for the query (0 where no term matches; filters are the caller's): the weighted
     sum over the query's terms (cut for the filtered ``languages``; a word pair weighted by ``PAIR_WEIGHT``) and
     the term bank's translations of its concepts (``search_api.query_terms.weighted_query_terms``)."""
     if gen.bm25 is None:
@@ -139,10 +139,7 @@ def bm25_scores(gen: Generation, query: str, mask: np.ndarray | None, languages=
     found = gen.term_ids([t for t, _ in weighted])
     if not found:
         return np.zeros(gen.n_passages, dtype=np.float32)
-    scores = sum_postings(gen.bm25, [i for _, i in found], [weight[t] for t, _ in found])
-    if mask is not None:
-        scores = np.where(mask, scores, 0.0).astype(np.float32)
-    return scores
+    return sum_postings(gen.bm25, [i for _, i in found], [weight[t] for t, _ in found])
 
 
 def sum_postings(bm25, ids: list[int], weights: list[float]) -> np.ndarray:
@@ -256,7 +253,7 @@ class EmbeddedEngine:
             key = (gen, query, tuple(filters.languages))
             scores = self._memo.get("bm25", key)
             if scores is None:
-                scores = self._memo.put("bm25", key, bm25_scores(gen, query, None, filters.languages))
+                scores = self._memo.put("bm25", key, bm25_scores(gen, query, filters.languages))
             if mask is not None:
                 scores = np.where(mask, scores, 0.0).astype(np.float32)
             positive = np.flatnonzero(scores > 0)
@@ -268,7 +265,7 @@ class EmbeddedEngine:
             key = (gen, np.asarray(qvec, dtype=np.float32).tobytes())
             cosines = self._memo.get("dense", key)
             # no filter, or a broad one: every row is scored anyway, and kept for a narrower search of the query
-            if cosines is None and gen.n_passages and (mask is None or np.count_nonzero(mask) >= BROAD_MASK * mask.size):
+            if cosines is None and gen.n_passages and broad(mask):
                 cosines = self._memo.put("dense", key, all_cosines(gen, qvec))
             if cosines is not None:
                 rows, top = top_within(cosines, mask, max(depth, self.norm_depth))

@@ -252,6 +252,9 @@ class OpenSearchEngine:
         rows = ResultSet.build(keys, matched or None, filter_clause(filters), [d.meta["key"] for d in dense_docs])
         return bm25_docs, dense_docs, rows
 
+    def new_search(self) -> None:
+        """Nothing to forget: every search is its own requests (the embedded engine keeps scores for a search)."""
+
     def union_results(self, a: ResultSet, b: ResultSet) -> ResultSet:
         """One result set holding both searches' (same query, ``b`` under narrower filters)."""
         return a.union(b)

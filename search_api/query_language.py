@@ -27,14 +27,10 @@ def query_language(query: str) -> str | None:
     return None if lang == UNDETERMINED else lang
 
 
-def cross_lingual(query: str, languages: tuple[str, ...] | list[str]) -> bool:
-    """True when the search is filtered to languages that do not include the query's own."""
-    return foreign(query, languages)
-
-
-def foreign(query: str, languages) -> bool:
+def cross_lingual(query: str, languages) -> bool:
     """True when ``languages`` (of a filter, or of the documents a query names) are known and the query's own
-    language, told from its text, is not among them."""
+    language, told from its text, is not among them: every result, or every named document, is in another
+    language."""
     if not languages:
         return False
     lang = query_language(query)

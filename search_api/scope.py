@@ -123,11 +123,10 @@ def _key(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _matcher() -> _Matcher:
-    entries = [(n.name, n.member, n.kind, n.language) for n in load_member_names()]
+    entries = [(n.name, n.member, n.kind, n.language, "") for n in load_member_names()]
     instruments = load_instrument_names()
-    entries += [(n.name, "", "instrument", n.language) for n in instruments if len(n.parts) == 1]
-    target = {_key(name): (member, kind, "") for name, member, kind, _ in entries}
-    target.update({_key(n.name): ("", "instrument", n.instrument) for n in instruments if len(n.parts) == 1})
+    entries += [(n.name, "", "instrument", n.language, n.instrument) for n in instruments if len(n.parts) == 1]
+    target = {_key(name): (member, kind, doc) for name, member, kind, _, doc in entries}
     capitals = [n for n, *_ in entries if n.isupper() and len(n) > 1]
     spaced = [n for n, *_ in entries if n not in capitals and not _THAI_HAN.search(n) and not _BENGALI.search(n)]
     unspaced = [n for n, *_ in entries if _THAI_HAN.search(n)]
@@ -138,7 +137,7 @@ def _matcher() -> _Matcher:
         re.compile(_alternation(unspaced)),
         re.compile(rf"(?<![\u0980-\u09ff])(?:{_alternation(bengali)})"),
     ]
-    adjectives = frozenset(_key(n) for n, _, kind, lang in entries if kind == "adjective" and lang == "en")
+    adjectives = frozenset(_key(n) for n, _, kind, lang, _ in entries if kind == "adjective" and lang == "en")
     gapped = [(_gapped_pattern(n.parts), n.instrument) for n in instruments if len(n.parts) > 1]
     return _Matcher(patterns, target, adjectives, gapped)
 

@@ -20,7 +20,7 @@ from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
-from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual, foreign
+from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual
 from search_api.results import citation, result_page
 from search_api.scope import Scope, detect_scope, scope_documents
 
@@ -139,13 +139,12 @@ class Searcher:
         """
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
-        if hasattr(self.engine, "new_search"):  # the embedded engine keeps a search's scores for its narrower ones
-            self.engine.new_search()
+        self.engine.new_search()  # the embedded engine keeps a search's scores for its narrower ones
         phrases, required = query_phrases(req.query)
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
-        scope_docs = self._scope_documents(scope) if scope else set()
-        if scope_docs and req.mode == "hybrid" and req.dense_weight is None and foreign(req.query, self._languages(scope_docs)):
+        scope_docs = self._scope_documents(scope) if scope else frozenset()
+        if scope_docs and req.mode == "hybrid" and req.dense_weight is None and cross_lingual(req.query, self._languages(scope_docs)):
             req = replace(req, dense_weight=scoping.CROSS_LINGUAL_SCOPE_DENSE_WEIGHT)  # the documents it names are in another language
         while True:
             bm25, dense, result_rows = self.engine.retrieve(req.query, qvec, req.filters, depth, req.group_by, req.mode)
@@ -176,7 +175,7 @@ class Searcher:
             return _Retrieved(hits, phrase_rows)
         return _Retrieved(hits, result_rows[np.isin(result_rows, list(phrase_keys or ()))], total_exact=False)
 
-    def _scope_documents(self, scope: Scope) -> set[str]:
+    def _scope_documents(self, scope: Scope) -> frozenset[str]:
         """The documents of the scope, remembered per generation's documents (16 ms a scope at 12,000 documents)."""
         documents = self.engine.documents()
         key = (id(documents), scope)
@@ -184,19 +183,19 @@ class Searcher:
         if held is None or held[0] is not documents:
             held = self._scopes[key] = (documents, frozenset(scope_documents(scope, documents)))
             while len(self._scopes) > SCOPE_CACHE:
-                self._scopes.pop(next(iter(self._scopes)))
-        return set(held[1])
+                self._scopes.pop(next(iter(self._scopes)), None)  # the oldest (another thread may have taken it)
+        return held[1]
 
     def _scope_dict(self, scope: Scope) -> dict:
         """The response's ``scope``, with the titles of the instruments named in particular that the index holds."""
         documents = self.engine.documents()
         return scope.to_dict() | {"titles": {d: documents[d].title for d in scope.documents if d in documents}}
 
-    def _languages(self, doc_ids: set[str]) -> set[str]:
+    def _languages(self, doc_ids: frozenset[str]) -> set[str]:
         documents = self.engine.documents()
         return {documents[d].language for d in doc_ids if d in documents}
 
-    def _scope_candidates(self, req: SearchRequest, qvec, scope_docs: set[str], bm25: Leg, dense: Leg,
+    def _scope_candidates(self, req: SearchRequest, qvec, scope_docs: frozenset[str], bm25: Leg, dense: Leg,
                           result_rows: np.ndarray) -> tuple[Leg, Leg, np.ndarray]:
         """Both legs with the best ``SCOPE_CANDIDATES`` candidates of the scope's documents added: a question in
         Malay about Singapore's law finds Malay texts first, and the Singapore sections it names may lie below

@@ -223,7 +223,7 @@ def test_kill_9_at_any_point_leaves_the_last_good_index_readable(slice_index, tm
         # and it answers a search, fully hydrated
         from search_api.engine import bm25_scores
 
-        scores = bm25_scores(gen, "trafficking in persons", None)
+        scores = bm25_scores(gen, "trafficking in persons")
         assert scores.max() > 0
         top = int(scores.argmax())
         assert gen.passage_by_row([top])[top].text

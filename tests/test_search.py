@@ -384,7 +384,7 @@ def test_bm25_adds_the_weighted_pair_score_to_the_words_score(searcher):
     vocab = dict(gen.term_ids(["smuggl", "migrant", "smuggl migrant"]))
     words = sum_postings(gen.bm25, [vocab["smuggl"], vocab["migrant"]], [1.0, 1.0])
     pair = sum_postings(gen.bm25, [vocab["smuggl migrant"]], [1.0])
-    full = bm25_scores(gen, "smuggling of migrants", None, ["en"])  # English terms only (no Malay/Turkish extras)
+    full = bm25_scores(gen, "smuggling of migrants", ["en"])  # English terms only (no Malay/Turkish extras)
     np.testing.assert_allclose(full, words + PAIR_WEIGHT * pair, rtol=1e-6)
     # Only passages that keep the words together gain; every other match keeps its words' score.
     together, without_pair = pair > 0, (words > 0) & (pair == 0)
