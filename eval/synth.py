@@ -64,7 +64,7 @@ def read_real_corpus(gen: Generation) -> RealCorpus:
     for row, data in rows:
         p = Passage.from_dict(json.loads(data))
         passages.setdefault(p.section_id, []).append(p)
-        vectors[p.passage_id] = np.asarray(gen.vectors[row], dtype=np.float32)
+        vectors[p.passage_id] = gen.float_vectors([row])[0]
     h = hashlib.sha256(json.dumps(gen.manifest["model"], sort_keys=True).encode())
     for d in docs:
         h.update(json.dumps(d.to_dict(), sort_keys=True).encode())

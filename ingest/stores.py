@@ -8,7 +8,8 @@ Layout under ``index_dir``::
     generations/<name>/      one complete, immutable index:
         manifest.json        counts, model, vocabularies, documents and their content hashes
         store.sqlite         documents, sections and passages (text and metadata)
-        vectors.npy          float16 [passages x dim], L2-normalised, memory-mapped (the artifacts keep float32)
+        vectors.npy          int8 [passages x dim], L2-normalised, memory-mapped (the artifacts keep float32)
+        vector_scales.npy    float32 [passages]: a row times its scale approximates the vector
         bm25/                bm25s index, memory-mapped
         p_*.npy              per-passage columns for filtering and faceting (section, doc, year, type, ...)
         members_*.npy        member -> passages postings (CSR)
@@ -58,6 +59,7 @@ REQUIRED_FILES = (
     "manifest.json",
     "store.sqlite",
     "vectors.npy",
+    "vector_scales.npy",
     "p_section.npy",
     "p_doc.npy",
     "p_year_from.npy",
@@ -113,6 +115,12 @@ class Generation:
                 except (OSError, ValueError) as exc:
                     raise IndexUnavailableError(f"{path / name} is unreadable ({exc}): rebuild the index with `kb ingest`") from exc
         self.vectors = self.cols.pop("vectors")
+        self.vector_scales = self.cols.pop("vector_scales")
+        if self.vectors.dtype != np.dtype(VECTOR_DTYPE) or self.vector_scales.shape != (self.vectors.shape[0],):
+            raise IndexUnavailableError(
+                f"{path / 'vectors.npy'}: {self.vectors.dtype} vectors with {self.vector_scales.shape[0]} scales, expected "
+                f"{VECTOR_DTYPE} with one scale per row: rebuild the index with `kb ingest`"
+            )
         for name, arr in self.cols.items():
             if name.startswith("p_") and len(arr) != self.n_passages:
                 raise IndexUnavailableError(f"{path / (name + '.npy')}: {len(arr)} rows, expected {self.n_passages}: rebuild the index with `kb ingest`")
@@ -121,6 +129,7 @@ class Generation:
         # Plain ndarrays over the same maps (no copy): np.memmap's per-access wrapping costs ~0.1 ms a call.
         self.cols = {name: np.asarray(arr) for name, arr in self.cols.items()}
         self.vectors = np.asarray(self.vectors)
+        self.vector_scales = np.asarray(self.vector_scales)
         self.db = sqlite3.connect(f"file:{path / 'store.sqlite'}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         try:
             self.db.execute("SELECT count(*) FROM passages").fetchone()
@@ -148,6 +157,13 @@ class Generation:
         self.member_code = {m: i for i, m in enumerate(self.members)}
         self._documents: dict[str, DocumentMeta] | None = None
         self._derived: dict[str, object] = {}
+
+    def float_vectors(self, rows=None) -> np.ndarray:
+        """The stored vectors (all, or those of ``rows``) as float32: each int8 row times its scale."""
+        if rows is None:
+            return self.vectors.astype(np.float32) * self.vector_scales[:, None]
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.vectors[rows].astype(np.float32) * self.vector_scales[rows][..., None]
 
     def derived(self, name: str, build: Callable[[], T]) -> T:
         """A value derived from this generation (a tensor over its vectors, a column of its documents), built by

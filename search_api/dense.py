@@ -1,7 +1,14 @@
-"""The dense leg of the embedded engine: exact cosines of a query vector against a generation's stored vectors.
+"""The dense leg of the embedded engine: cosines of a query vector against a generation's stored vectors.
 
-Vectors are stored as float16 (half the memory) and multiplied as float32, block by block, so the scores are the
-exact float32 cosines of the stored vectors; small generations keep a float32 copy and multiply it at once.
+Vectors are stored as int8 rows with a float32 scale each (``ingest.generation_writer.quantize_vectors``). What
+this module returns are always the exact float32 cosines of the stored vectors (each row times its scale):
+
+- a small generation keeps a float32 copy (rows times scales) and multiplies it in one product;
+- a large one is scored in two steps. First every row, by torch's int8 weight kernel with a bfloat16 query (it
+  reads one byte per dimension and runs on AVX-512 VNNI/AMX: 1M x 384 in ~27 ms on 2 cores, against ~90 ms for
+  float16 rows converted to float32 block by block), whose scores come rounded to bfloat16, within
+  ``APPROX_ERROR`` of the exact ones. Then every row whose rounded score could place it in the top k is rescored
+  exactly, so the top k and its scores are the same as an exact product's.
 """
 
 from __future__ import annotations
@@ -23,26 +30,42 @@ def top_rows(scores: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.nd
     return (order if rows is None else rows[order]), scores[order]
 
 
-def _vector_tensor(gen: Generation):
-    """The generation's vectors as a torch tensor over the same memory map (no copy), made once per generation."""
+# A generation whose vectors take at most this much as float32 keeps a float32 copy in memory (made on its first
+# dense search) and multiplies it in one product. 256 MB is ~175k passages of 384 dimensions; larger generations
+# keep their int8 rows only. Measured on the Xeon: 10k hybrid search p50 3.96 -> 2.86 ms; the 100k dense leg
+# 6.2 -> 4.4 ms, for 150 MB more per serving process.
+FLOAT32_COPY_BYTES = 256 * 2**20
+
+# How far a score of the int8 kernel may be from the exact cosine: the query, the scales and the result are each
+# rounded to bfloat16 (8 significant bits: at most 2^-9 ~ 0.002 relative each, for cosines of unit vectors).
+APPROX_ERROR = 0.008
+
+# Rows gathered and rescored exactly this many at a time (each block converted in cache).
+BLOCK_ROWS = 1024
+
+# Below this many rows the product runs on the calling thread alone. At 10k rows it takes 0.5-1 ms either way,
+# but a second OpenMP thread goes on spinning after it, burning the other core while the request continues in
+# Python (measured on the bundled corpus: hybrid search 31 ms of CPU per query with 2 threads, 25 ms with 1, the
+# same wall time). From here on two threads pay.
+PARALLEL_ROWS = 50_000
+# A filter letting through at least this share of the rows is scored in one pass over all rows (then picked),
+# which beats gathering them.
+BROAD_MASK = 0.25
+_DEFAULT_THREADS: list[int] = []
+
+
+def _tensors(gen: Generation):
+    """The generation's int8 rows and scales as torch tensors over the same memory maps (no copy), made once."""
     def build():
         import warnings
 
         import torch
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the map is read-only; torch never writes to it
-            return torch.from_numpy(np.asarray(gen.vectors))
+            warnings.simplefilter("ignore", UserWarning)  # the maps are read-only; torch never writes to them
+            return torch.from_numpy(gen.vectors), torch.from_numpy(gen.vector_scales)
 
     return gen.derived("vectors_t", build)
-
-
-# A generation whose vectors take at most this much as float32 keeps a float32 copy in memory (made on its first
-# dense search) and multiplies it in one product, skipping the per-block conversion of ``_cosines``. 256 MB is
-# ~175k passages of 384 dimensions; larger generations keep float16 only (half the memory). Measured on the Xeon:
-# 10k hybrid search p50 3.96 -> 2.86 ms; the 100k dense leg 6.2 -> 4.4 ms (the product then runs as fast as
-# numpy's float32 one), for 150 MB more per serving process.
-FLOAT32_COPY_BYTES = 256 * 2**20
 
 
 def _vectors_f32(gen: Generation):
@@ -50,56 +73,84 @@ def _vectors_f32(gen: Generation):
     (see FLOAT32_COPY_BYTES). Made once per generation."""
     def build():
         v = gen.vectors
-        if v.dtype != np.float32 and v.shape[0] * v.shape[1] * 4 <= FLOAT32_COPY_BYTES:
+        if v.shape[0] * v.shape[1] * 4 <= FLOAT32_COPY_BYTES:
             import torch
 
-            return torch.from_numpy(np.asarray(v, dtype=np.float32))
+            return torch.from_numpy(gen.float_vectors())
         return None
 
     return gen.derived("vectors_f32", build)
 
 
-# Float16 rows are converted to float32 and multiplied this many at a time: each block is converted in cache
-# and multiplied by float32 kernels, so the scores are exact float32 cosines of the stored vectors. Measured on
-# the Xeon (AVX-512), 2 threads: 1M x 384 in 59 ms against 77 for torch's float16 product (whose scores are
-# rounded to float16 and needed a float32 rescoring of a shortlist), 100k in 5.5 ms against 6.8; blocks of 512
-# to 4,096 rows were tried, larger blocks falling out of cache.
-BLOCK_ROWS = 1024
+def _threads_for(n: int) -> int:
+    return 1 if n < PARALLEL_ROWS else _default_threads()
 
 
-def _cosines(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-    """Float32 cosines of the query with all passages (or ``rows``, ascending), from the stored vectors."""
-    if gen.vectors.dtype == np.float32:  # a generation written before float16 storage: numpy is faster here
-        v = np.asarray(gen.vectors)
-        return (v if rows is None else v[rows]) @ np.asarray(q, dtype=np.float32)
+def _exact(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """Float32 cosines of the query with the stored vectors of all passages (or of ``rows``)."""
     import torch
 
     qt = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32))
     v32 = _vectors_f32(gen)
     if v32 is not None:  # a small generation: one product over its float32 copy, all rows
-        with torch.inference_mode(), _torch_threads(1 if v32.shape[0] < PARALLEL_ROWS else _default_threads()):
+        with torch.inference_mode(), _torch_threads(_threads_for(v32.shape[0])):
             scores = torch.mv(v32, qt).numpy()
         return scores if rows is None else scores[rows]
-    vt = _vector_tensor(gen)
+    vt, st = _tensors(gen)
     n = vt.shape[0] if rows is None else rows.size
     out = torch.empty(n, dtype=torch.float32)
     idx = None if rows is None else torch.from_numpy(np.asarray(rows, dtype=np.int64))
-    with torch.inference_mode(), _torch_threads(1 if n < PARALLEL_ROWS else _default_threads()):
+    with torch.inference_mode(), _torch_threads(_threads_for(n)):
         for i in range(0, n, BLOCK_ROWS):
-            block = vt[i : i + BLOCK_ROWS] if idx is None else vt.index_select(0, idx[i : i + BLOCK_ROWS])
-            torch.mv(block.float(), qt, out=out[i : i + BLOCK_ROWS])
+            if idx is None:
+                block, scale = vt[i : i + BLOCK_ROWS], st[i : i + BLOCK_ROWS]
+            else:
+                block, scale = vt.index_select(0, idx[i : i + BLOCK_ROWS]), st.index_select(0, idx[i : i + BLOCK_ROWS])
+            torch.mul(torch.mv(block.float(), qt), scale, out=out[i : i + BLOCK_ROWS])
     return out.numpy()
 
 
-# Below this many rows the product runs on the calling thread alone. At 10k rows it takes 0.5-1 ms either way,
-# but a second OpenMP thread goes on spinning after it, burning the other core while the request continues in
-# Python (measured on the bundled corpus: hybrid search 31 ms of CPU per query with 2 threads, 25 ms with 1, the
-# same wall time). From here on two threads pay: 100k rows 5.6 ms against 9.3 ms, 1M rows 57 ms against 91 ms.
-PARALLEL_ROWS = 50_000
-# A filter letting through at least this share of the rows is scored in one pass over all rows (then picked),
-# which beats gathering them.
-BROAD_MASK = 0.25
-_DEFAULT_THREADS: list[int] = []
+def _approx(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """Cosines of the query with all stored vectors (or those of ``rows``) by the int8 kernel, each within
+    ``APPROX_ERROR`` of the exact one."""
+    import torch
+
+    vt, st = _tensors(gen)
+    if rows is not None:
+        idx = torch.from_numpy(np.asarray(rows, dtype=np.int64))
+        vt, st = vt.index_select(0, idx), st.index_select(0, idx)
+    qt = torch.from_numpy(np.ascontiguousarray(q, dtype=np.float32)).to(torch.bfloat16)[None, :]
+    with torch.inference_mode(), _torch_threads(_threads_for(vt.shape[0])):
+        return torch._weight_int8pack_mm(qt, vt, st.to(torch.bfloat16))[0].float().numpy()
+
+
+class Cosines:
+    """A query's cosines with every row of a generation: exact for a small generation, within ``APPROX_ERROR``
+    for a large one. ``top`` always returns exact scores."""
+
+    def __init__(self, gen: Generation, q: np.ndarray) -> None:
+        self.gen, self.q = gen, q
+        self.exact = _vectors_f32(gen) is not None
+        self.scores = _exact(gen, q, None) if self.exact else _approx(gen, q, None)
+
+    def top(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (rows, exact scores) among ``rows`` (ascending; None: all rows)."""
+        scores = self.scores if rows is None else self.scores[rows]
+        if self.exact:
+            return top_rows(scores, rows, k)
+        return _refined_top(self.gen, self.q, scores, rows, k)
+
+
+def _refined_top(gen: Generation, q: np.ndarray, approx: np.ndarray, rows: np.ndarray | None, k: int):
+    """Top-k (rows, exact scores) from approximate scores: every position whose approximate score is within twice
+    ``APPROX_ERROR`` of the k-th best is rescored exactly, which holds every row of the exact top k."""
+    k = min(k, approx.size)
+    if k <= 0:
+        return top_rows(approx, rows, 0)
+    kth = np.partition(approx, approx.size - k)[approx.size - k]
+    pos = np.flatnonzero(approx >= kth - 2 * APPROX_ERROR)
+    shortlist = pos if rows is None else rows[pos]
+    return top_rows(_exact(gen, q, shortlist), shortlist, k)
 
 
 def _default_threads() -> int:
@@ -132,17 +183,14 @@ def broad(mask: np.ndarray | None) -> bool:
     return mask is None or np.count_nonzero(mask) >= BROAD_MASK * mask.size
 
 
-def all_cosines(gen: Generation, qvec: np.ndarray) -> np.ndarray:
-    """The query's cosine similarity with every stored vector (float32)."""
-    return _cosines(gen, np.asarray(qvec, dtype=np.float32), None)
+def all_cosines(gen: Generation, qvec: np.ndarray) -> Cosines:
+    """The query's cosine similarity with every stored vector (see ``Cosines``)."""
+    return Cosines(gen, np.asarray(qvec, dtype=np.float32))
 
 
-def top_within(cosines: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_within(cosines: Cosines, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k of all the cosines (``all_cosines``) among the rows the mask lets through, as ``dense_top`` finds them."""
-    if mask is None:
-        return top_rows(cosines, None, k)
-    rows = np.flatnonzero(mask)
-    return top_rows(cosines[rows], rows, k)
+    return cosines.top(None if mask is None else np.flatnonzero(mask), k)
 
 
 def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -155,8 +203,8 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
         rows = np.flatnonzero(mask)
         if rows.size == 0:
             return top_rows(np.zeros(0, np.float32), None, 0)
-    n = gen.n_passages if rows is None else rows.size
-    k = min(k, n)
-    if rows is not None and broad(mask):
-        return top_rows(_cosines(gen, q, None)[rows], rows, k)  # a broad filter: one pass over all rows beats a gather
-    return top_rows(_cosines(gen, q, rows), rows, k)
+    if rows is None or broad(mask):
+        return Cosines(gen, q).top(rows, k)  # a broad filter: one pass over all rows beats a gather
+    if _vectors_f32(gen) is not None or rows.size < PARALLEL_ROWS:
+        return top_rows(_exact(gen, q, rows), rows, k)
+    return _refined_top(gen, q, _approx(gen, q, rows), rows, k)

@@ -248,7 +248,7 @@ def test_documents_processed_two_at_a_time_give_what_one_at_a_time_gives(slice_i
         assert a.sections_of(doc_id) == b.sections_of(doc_id)
     rows = list(range(a.n_passages))
     assert a.passage_by_row(rows) == b.passage_by_row(rows)
-    np.testing.assert_allclose(np.asarray(a.vectors, np.float32), np.asarray(b.vectors, np.float32), atol=1e-3)
+    np.testing.assert_allclose(a.float_vectors(), b.float_vectors(), atol=3e-3)  # an int8 step is ~1.3e-3
 
 
 def _tiny_model(tmp_path: Path, width: int) -> Path:

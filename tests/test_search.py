@@ -215,27 +215,33 @@ def test_a_page_is_highlighted_as_each_text_would_be_alone(searcher):
     assert checked > 300  # most of the pages do have highlights
 
 
-@pytest.mark.parametrize("float32_copy", [True, False], ids=["float32-copy", "float16-blocks"])
+@pytest.mark.parametrize("float32_copy", [True, False], ids=["float32-copy", "int8-kernel"])
 def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, monkeypatch, request, float32_copy):
-    """A small generation scores every row from a float32 copy in memory; a large one (here: the copy forbidden)
-    converts its float16 rows to float32 block by block (``BLOCK_ROWS``; the corpus spans several blocks), all
-    rows or only those a narrow filter lets through. Every way, the leg's top k and their scores are those of the
-    float32 cosines over all rows the filter lets through."""
+    """A small generation scores every row from a float32 copy in memory; a large one (here: the copy forbidden,
+    and every row count taken as large) scores its int8 rows with torch's int8 kernel, whose bfloat16 scores stay
+    within ``APPROX_ERROR`` of the exact ones, then rescores exactly every row that could be in the top k: all
+    rows, or only those a filter lets through. Every way, the leg's top k and their scores are those of the
+    float32 cosines of the stored vectors (int8 rows times their scales) over all rows the filter lets through."""
     import numpy as np
 
     import search_api.dense as dense
-    from search_api.dense import dense_top
+    from search_api.dense import all_cosines, dense_top, top_within
 
     gen = searcher.engine.live.get()
     if not float32_copy:
         monkeypatch.setattr(dense, "FLOAT32_COPY_BYTES", 0)
+        monkeypatch.setattr(dense, "PARALLEL_ROWS", 0)  # a narrow filter's rows go through the kernel too
     gen.forget("vectors_f32")  # made again under this test's limit (and again after it, below)
     request.addfinalizer(lambda: gen.forget("vectors_f32"))
-    stored = np.asarray(gen.vectors, dtype=np.float32)
+    stored = gen.float_vectors()
+    assert gen.vectors.dtype == np.int8 and np.abs(np.linalg.norm(stored, axis=1) - 1).max() < 0.01
     draws = np.random.default_rng(7).random(gen.n_passages)
     broad, narrow = draws < 0.3, draws < 0.1  # one pass over all rows, then the allowed ones; a gather of them
     for question in ["smuggling of migrants by sea", "shelters for victims", "extradition of offenders"]:
         q = searcher.embed(question)
+        every = all_cosines(gen, q)
+        assert every.exact == float32_copy
+        assert np.abs(every.scores - stored @ q).max() <= (1e-6 if float32_copy else dense.APPROX_ERROR)
         for mask in (None, broad, narrow):
             allowed = np.arange(gen.n_passages) if mask is None else np.flatnonzero(mask)
             cosines = stored[allowed] @ q
@@ -244,6 +250,8 @@ def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, 
                 assert len(rows) == min(k, allowed.size) and np.isin(rows, allowed).all()
                 np.testing.assert_allclose(scores, np.sort(cosines)[::-1][: len(rows)], atol=1e-6)
                 np.testing.assert_allclose(stored[rows] @ q, scores, atol=1e-6)
+                same_rows, same_scores = top_within(every, mask, k)
+                assert same_rows.tolist() == rows.tolist() and np.array_equal(same_scores, scores)
     assert (gen.cached("vectors_f32") is not None) == float32_copy
 
 

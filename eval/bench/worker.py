@@ -127,8 +127,8 @@ def _floor_rounds(gen, queries: list[dict], qvecs: list, rounds: int, k: int) ->
     from ingest.analysis import analyze
 
     floor = {"bm25": [], "dense": [], "both": []}
-    # The floor multiplies float32 in numpy (the plain way); the index stores float16, multiplied by torch.
-    vectors = np.asarray(gen.vectors, dtype=np.float32)
+    # The floor multiplies float32 in numpy (the plain way); the index stores int8 rows, scored by torch.
+    vectors = gen.float_vectors()
     for _ in range(rounds):
         for q, qv in zip(queries, qvecs):
             ta = time.perf_counter()
@@ -177,7 +177,7 @@ def _haystack_compare(gen, queries, qvecs, rounds, k, searcher) -> dict:
 
     store = InMemoryDocumentStore(bm25_algorithm="BM25Okapi", shared=False, return_embedding=False)
     rows = gen.passage_by_row(range(gen.n_passages))
-    vectors = np.asarray(gen.vectors)
+    vectors = gen.float_vectors()
     t0 = time.perf_counter()
     store.write_documents(
         [Document(id=f"p{r}", content=p.search_text, embedding=vectors[r].tolist(), meta={"doc_id": p.doc_id}) for r, p in rows.items()]
