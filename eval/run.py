@@ -24,7 +24,7 @@ from ingest.passages import split_passages
 from ingest.pipeline import embed_passages, passage_fingerprint
 from ingest.schema import DocumentMeta, Section, check_doc_id
 from ingest.settings import PROJECT_ROOT, Settings
-from ingest.stores import DocArtifact, IndexDir, built_with_other_code, write_generation
+from ingest.stores import DocArtifact, IndexDir, rewrite_if_other_code, write_generation
 from ingest.vocabularies import UNKNOWN_STATUS
 from search_api.engine import EmbeddedEngine
 from search_api.filters import SearchFilters, build_filters
@@ -94,12 +94,9 @@ def build_eval_index(dataset_dir: Path, split: str, settings: Settings, embedder
     ids_path = root / "entry_ids.json"
     index_settings = settings.model_copy(update={"index_dir": root / "index"})
     cached = IndexDir(root / "index")
-    if ids_path.exists() and (name := cached.current_name()):
-        manifest = json.loads((cached.generations / name / "manifest.json").read_text("utf-8"))
-        if built_with_other_code(manifest):  # same passages and vectors, another analyzer or vector storage
-            log("rewriting the cached index for the current analyzer and vector storage")
-            arts = [DocArtifact.load(d) for d in sorted(cached.docs.iterdir()) if d.is_dir() and not d.name.endswith(".tmp")]
-            write_generation(cached, arts, embedder.info())
+    if ids_path.exists() and cached.current_name():
+        if rewrite_if_other_code(cached):  # same passages and vectors, another analyzer or vector storage
+            log("rewrote the cached index for the current analyzer and vector storage")
         return index_settings, json.loads(ids_path.read_text("utf-8"))
     docs, ids = corpus_sections(ds)
     tokenizer = embedder.tokenizer()

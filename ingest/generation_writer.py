@@ -104,6 +104,20 @@ def write_generation(index_dir: IndexDir, artifacts: list[DocArtifact], model_in
         raise
 
 
+def rewrite_if_other_code(index_dir: IndexDir) -> bool:
+    """Rewrite the live generation from its artifacts (no re-embedding) when it was written by other code (see
+    ``built_with_other_code``); True when it was."""
+    name = index_dir.current_name()
+    if not name:
+        return False
+    manifest = json.loads((index_dir.generations / name / "manifest.json").read_text("utf-8"))
+    if not built_with_other_code(manifest):
+        return False
+    arts = [DocArtifact.load(d) for d in sorted(index_dir.docs.iterdir()) if d.is_dir() and not d.name.endswith(".tmp")]
+    write_generation(index_dir, arts, manifest["model"])
+    return True
+
+
 class _Rows:
     """The generation's rows: documents, sections and passages in artifact order, and each id's row."""
 

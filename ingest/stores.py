@@ -40,6 +40,7 @@ from ingest.generation_writer import (
     VECTOR_DTYPE,
     bm25_manifest,
     built_with_other_code,
+    rewrite_if_other_code,
     term_dictionary,
     term_key,
     write_generation,
@@ -48,7 +49,7 @@ from ingest.index_dir import IndexDir
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, Passage, Section
 
 __all__ = [
-    "AREA_IDS", "UNKNOWN_YEAR", "VECTOR_DTYPE", "DocArtifact", "Generation", "IndexDir", "artifact_key",
+    "AREA_IDS", "UNKNOWN_YEAR", "VECTOR_DTYPE", "DocArtifact", "Generation", "IndexDir", "artifact_key", "rewrite_if_other_code",
     "bm25_manifest", "built_with_other_code", "open_current", "term_key", "write_generation",
 ]
 

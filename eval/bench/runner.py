@@ -86,6 +86,11 @@ def _measure_ingest(report: dict, settings: Settings, work: Path, previous: dict
         ingest_runs = previous["ingest"]["runs"]
         report["ingest_measured"] = previous["started"]
         log(f"reusing the ingest measured on {previous['started']}")
+        from ingest.stores import IndexDir, rewrite_if_other_code
+
+        for run in ingest_runs.values():  # its indexes, rewritten (not re-embedded) if this code stores them otherwise
+            if rewrite_if_other_code(IndexDir(Path(run["index_dir"]))):
+                log(f"rewrote {run['index_dir']} for the current analyzer and vector storage")
     else:
         for dtype in ("fp32", "bf16"):
             ingest_runs[dtype] = bench_ingest(settings, corpus_dir, work, dtype, log, rounds=1 if smoke else INGEST_ROUNDS)
