@@ -450,7 +450,7 @@ class OnnxQueries:
         packed = read_packed(model_path or bundled_model_path())
         self.tokenizer = E5Tokenizer(packed)
         self.window = packed.max_positions - 2
-        self._word = np.ascontiguousarray(packed.tensors["emb.word"])  # 4-bit rows, 60 MB
+        self._word = packed.tensors["emb.word"].copy()  # 4-bit rows, 60 MB (a view would keep the whole file)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
