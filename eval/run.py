@@ -29,6 +29,7 @@ from ingest.vocabularies import UNKNOWN_STATUS
 from search_api.engine import EmbeddedEngine
 from search_api.filters import SearchFilters, build_filters
 from search_api.query_embedding import query_embedder
+from search_api.query_language import dense_text
 from search_api.searcher import Searcher, SearchRequest
 
 EVAL_CACHE = PROJECT_ROOT / "var" / "eval-cache"
@@ -183,7 +184,7 @@ def evaluate_dataset(dataset_dir: Path, split: str, modes: list[str], settings: 
     qvecs = None
     if any(m != "bm25" for m in modes):
         qids = [q for q in ds.qrels if q in ds.queries]
-        vecs = embedder.embed_queries([ds.queries[q] for q in qids])  # batch-encode all queries once
+        vecs = embedder.embed_queries([dense_text(ds.queries[q]) for q in qids])  # batch-encoded once, as a search would
         qvecs = dict(zip(qids, vecs))
     results = {}
     for mode in modes:

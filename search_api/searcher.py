@@ -21,7 +21,7 @@ from search_api.fusion import Fusion, Leg, Ranking
 from search_api.memory import return_large_blocks
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
-from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual
+from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual, dense_text
 from search_api.results import citation, result_page
 from search_api.scope import Scope, detect_scope, scope_documents
 
@@ -88,7 +88,8 @@ class Searcher:
         self.embedder.warm_up_queries()
 
     def embed(self, text: str):
-        return self.embedder.embed_query(text)
+        """The dense leg's vector of a question: its ``dense_text`` embedded."""
+        return self.embedder.embed_query(dense_text(text))
 
     def search(self, req: SearchRequest) -> dict:
         """One page of results for the request, the total and the facets of its whole result set."""
@@ -99,7 +100,7 @@ class Searcher:
         if req.mode != "bm25":
             # Embedding starts on a query thread; the engine runs the BM25 leg meanwhile and waits for the
             # vector only when the dense leg needs it.
-            qvec = req.query_vector if req.query_vector is not None else self.embedder.submit_query(req.query)
+            qvec = req.query_vector if req.query_vector is not None else self.embedder.submit_query(dense_text(req.query))
         # a query naming a member (or an instrument) ranks its documents first, unless a member filter decides
         scope = detect_scope(req.query) if not req.filters.members else Scope()
         found = self._retrieve_enough(req, qvec, scope)
