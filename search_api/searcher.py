@@ -18,7 +18,6 @@ from ingest.settings import Settings
 from search_api import scope as scoping
 from search_api.filters import SearchFilters
 from search_api.fusion import Fusion, Leg, Ranking
-from search_api.memory import return_large_blocks
 from search_api.phrases import PhraseMatcher, query_phrases
 from search_api.query_embedding import PendingEmbedding, QueryEmbedder, query_embedder
 from search_api.query_language import CROSS_LINGUAL_DENSE_WEIGHT, cross_lingual, dense_text
@@ -77,7 +76,6 @@ class Searcher:
     """Hybrid search over whichever backend the settings choose."""
 
     def __init__(self, settings: Settings, engine=None, embedder: QueryEmbedder | None = None) -> None:
-        return_large_blocks()  # before the index's and the model's allocations
         self.settings = settings
         self.engine = engine or build_engine(settings)
         self.embedder = embedder or query_embedder(settings)
