@@ -9,6 +9,9 @@ this module returns are always the exact float32 cosines of the stored vectors (
   float16 rows converted to float32 block by block), whose scores come rounded to bfloat16, within
   ``APPROX_ERROR`` of the exact ones. Then every row whose rounded score could place it in the top k is rescored
   exactly, so the top k and its scores are the same as an exact product's.
+
+Every function takes optional per-row ``offsets`` (``search_api.language_offsets``), added to each row's cosine
+before the top k is taken: the same-language bias of the model, corrected where it was measured.
 """
 
 from __future__ import annotations
@@ -124,33 +127,42 @@ def _approx(gen: Generation, q: np.ndarray, rows: np.ndarray | None) -> np.ndarr
         return torch._weight_int8pack_mm(qt, vt, st.to(torch.bfloat16))[0].float().numpy()
 
 
-class Cosines:
-    """A query's cosines with every row of a generation: exact for a small generation, within ``APPROX_ERROR``
-    for a large one. ``top`` always returns exact scores."""
+def _offset(scores: np.ndarray, offsets: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray:
+    """``scores`` (of all rows, or of ``rows``) plus each row's offset."""
+    if offsets is None:
+        return scores
+    return scores + (offsets if rows is None else offsets[rows])
 
-    def __init__(self, gen: Generation, q: np.ndarray) -> None:
-        self.gen, self.q = gen, q
+
+class Cosines:
+    """A query's cosines with every row of a generation (plus the rows' ``offsets``): exact for a small
+    generation, within ``APPROX_ERROR`` for a large one. ``top`` always returns exact scores."""
+
+    def __init__(self, gen: Generation, q: np.ndarray, offsets: np.ndarray | None = None) -> None:
+        self.gen, self.q, self.offsets = gen, q, offsets
         self.exact = _vectors_f32(gen) is not None
-        self.scores = _exact(gen, q, None) if self.exact else _approx(gen, q, None)
+        self.scores = _offset(_exact(gen, q, None) if self.exact else _approx(gen, q, None), offsets, None)
 
     def top(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (rows, exact scores) among ``rows`` (ascending; None: all rows)."""
         scores = self.scores if rows is None else self.scores[rows]
         if self.exact:
             return top_rows(scores, rows, k)
-        return _refined_top(self.gen, self.q, scores, rows, k)
+        return _refined_top(self.gen, self.q, scores, rows, k, self.offsets)
 
 
-def _refined_top(gen: Generation, q: np.ndarray, approx: np.ndarray, rows: np.ndarray | None, k: int):
-    """Top-k (rows, exact scores) from approximate scores: every position whose approximate score is within twice
-    ``APPROX_ERROR`` of the k-th best is rescored exactly, which holds every row of the exact top k."""
+def _refined_top(gen: Generation, q: np.ndarray, approx: np.ndarray, rows: np.ndarray | None, k: int,
+                 offsets: np.ndarray | None = None):
+    """Top-k (rows, exact scores) from approximate scores (offsets included): every position whose approximate
+    score is within twice ``APPROX_ERROR`` of the k-th best is rescored exactly, which holds every row of the
+    exact top k."""
     k = min(k, approx.size)
     if k <= 0:
         return top_rows(approx, rows, 0)
     kth = np.partition(approx, approx.size - k)[approx.size - k]
     pos = np.flatnonzero(approx >= kth - 2 * APPROX_ERROR)
     shortlist = pos if rows is None else rows[pos]
-    return top_rows(_exact(gen, q, shortlist), shortlist, k)
+    return top_rows(_offset(_exact(gen, q, shortlist), offsets, shortlist), shortlist, k)
 
 
 def _default_threads() -> int:
@@ -183,9 +195,9 @@ def broad(mask: np.ndarray | None) -> bool:
     return mask is None or np.count_nonzero(mask) >= BROAD_MASK * mask.size
 
 
-def all_cosines(gen: Generation, qvec: np.ndarray) -> Cosines:
-    """The query's cosine similarity with every stored vector (see ``Cosines``)."""
-    return Cosines(gen, np.asarray(qvec, dtype=np.float32))
+def all_cosines(gen: Generation, qvec: np.ndarray, offsets: np.ndarray | None = None) -> Cosines:
+    """The query's cosine similarity with every stored vector, plus the rows' ``offsets`` (see ``Cosines``)."""
+    return Cosines(gen, np.asarray(qvec, dtype=np.float32), offsets)
 
 
 def top_within(cosines: Cosines, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -193,8 +205,10 @@ def top_within(cosines: Cosines, mask: np.ndarray | None, k: int) -> tuple[np.nd
     return cosines.top(None if mask is None else np.flatnonzero(mask), k)
 
 
-def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k passages by float32 cosine similarity with the stored vectors, among those the mask lets through."""
+def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int,
+              offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k passages by float32 cosine similarity with the stored vectors (plus the rows' ``offsets``), among
+    those the mask lets through."""
     if gen.n_passages == 0:
         return top_rows(np.zeros(0, np.float32), None, 0)
     q = np.asarray(qvec, dtype=np.float32)
@@ -204,7 +218,7 @@ def dense_top(gen: Generation, qvec: np.ndarray, mask: np.ndarray | None, k: int
         if rows.size == 0:
             return top_rows(np.zeros(0, np.float32), None, 0)
     if rows is None or broad(mask):
-        return Cosines(gen, q).top(rows, k)  # a broad filter: one pass over all rows beats a gather
+        return Cosines(gen, q, offsets).top(rows, k)  # a broad filter: one pass over all rows beats a gather
     if _vectors_f32(gen) is not None or rows.size < PARALLEL_ROWS:
-        return top_rows(_exact(gen, q, rows), rows, k)
-    return _refined_top(gen, q, _approx(gen, q, rows), rows, k)
+        return top_rows(_offset(_exact(gen, q, rows), offsets, rows), rows, k)
+    return _refined_top(gen, q, _offset(_approx(gen, q, rows), offsets, rows), rows, k, offsets)

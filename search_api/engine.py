@@ -19,7 +19,9 @@ from search_api.dense import all_cosines, broad, dense_top, top_rows, top_within
 from search_api.facets import facet_counts
 from search_api.filters import SearchFilters
 from search_api.fusion import Leg, LegStats
+from search_api.language_offsets import row_offsets
 from search_api.phrases import PHRASE_SCAN_MAX, PhraseMatcher
+from search_api.query_language import query_language
 from search_api.query_terms import weighted_query_terms
 
 RELOAD_CHECK_S = 1.0
@@ -262,15 +264,17 @@ class EmbeddedEngine:
             result_rows.append(positive)
         if mode != "bm25" and qvec is not None:
             qvec = qvec.result() if hasattr(qvec, "result") else qvec  # a query still being embedded
-            key = (gen, np.asarray(qvec, dtype=np.float32).tobytes())
+            language = query_language(query)
+            offsets = row_offsets(gen, language)  # the model's same-language bias, where it was measured
+            key = (gen, np.asarray(qvec, dtype=np.float32).tobytes(), language)
             cosines = self._memo.get("dense", key)
             # no filter, or a broad one: every row is scored anyway, and kept for a narrower search of the query
             if cosines is None and gen.n_passages and broad(mask):
-                cosines = self._memo.put("dense", key, all_cosines(gen, qvec))
+                cosines = self._memo.put("dense", key, all_cosines(gen, qvec, offsets))
             if cosines is not None:
                 rows, top = top_within(cosines, mask, max(depth, self.norm_depth))
             else:
-                rows, top = dense_top(gen, qvec, mask, max(depth, self.norm_depth))
+                rows, top = dense_top(gen, qvec, mask, max(depth, self.norm_depth), offsets)
             dense = _leg(gen, rows, top, depth, group_by)
             result_rows.append(rows[:depth])
         return bm25, dense, _union_sorted(result_rows, gen.n_passages)

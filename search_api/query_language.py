@@ -7,6 +7,8 @@ Thai, Chinese and Bengali are told by their script; a Latin-script query by ling
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ingest.analysis import script_of
 from ingest.metadata.language import UNDETERMINED, detect_language
 from ingest.termbank import ConceptMatch, load_termbank
@@ -29,8 +31,10 @@ QUERY_LANGUAGES = ("en", "ms", "id", "tr", "nl")
 KIN = {"ms": frozenset({"ms", "id"}), "id": frozenset({"ms", "id"})}
 
 
+@lru_cache(maxsize=4096)
 def query_language(query: str) -> str | None:
-    """ISO 639-1 code of the query's language, or None when it cannot be told."""
+    """ISO 639-1 code of the query's language, or None when it cannot be told (remembered per query text: the
+    searcher, the dense text and the engine's language offsets all ask)."""
     script = script_of(query)
     if script is not None:
         return script

@@ -252,6 +252,11 @@ def test_the_dense_leg_returns_the_cosine_top_k_of_the_stored_vectors(searcher, 
                 np.testing.assert_allclose(stored[rows] @ q, scores, atol=1e-6)
                 same_rows, same_scores = top_within(every, mask, k)
                 assert same_rows.tolist() == rows.tolist() and np.array_equal(same_scores, scores)
+            offsets = np.where(np.arange(gen.n_passages) % 3 == 0, 0.03, 0.0).astype(np.float32)  # language offsets
+            rows, scores = dense_top(gen, q, mask, 100, offsets)
+            np.testing.assert_allclose(scores, np.sort(cosines + offsets[allowed])[::-1][:100], atol=1e-6)
+            same_rows, _ = top_within(all_cosines(gen, q, offsets), mask, 100)
+            assert same_rows.tolist() == rows.tolist()
     assert (gen.cached("vectors_f32") is not None) == float32_copy
 
 
