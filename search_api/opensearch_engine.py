@@ -12,7 +12,9 @@ Differences from the embedded engine, by design or by necessity:
 * BM25 scores come from Lucene over the passages' pre-analysed ``terms`` (``ingest.opensearch_schema.ANALYSIS``),
   matched with the weighted terms of ``search_api.query_terms``: the same terms and weights as the embedded engine
   in every language; only Lucene's lossy length norms make scores close rather than equal.
-* Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports.
+* Dense scores: Lucene's cosine score (1 + cos) / 2 is mapped back to the cosine, as the embedded engine reports,
+  without the language offsets (``search_api.language_offsets``) the embedded engine adds: a k-NN query cannot
+  add a per-passage offset before its top k.
 * Facets are aggregations over the filtered match set (BM25 matches plus the dense leg's hits): ``terms`` per
   field with a ``cardinality`` of ``section_id`` inside each bucket, so they count sections like the embedded
   engine. Cardinality is exact below its ``precision_threshold`` (40,000 distinct sections) and approximate

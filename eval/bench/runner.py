@@ -84,8 +84,8 @@ def _measure_ingest(report: dict, settings: Settings, work: Path, previous: dict
     ingest_runs = {}
     if previous is not None:
         ingest_runs = previous["ingest"]["runs"]
-        report["ingest_measured"] = previous["started"]
-        log(f"reusing the ingest measured on {previous['started']}")
+        report["ingest_measured"] = previous.get("ingest_measured", previous["started"])  # a reused report keeps the first date
+        log(f"reusing the ingest measured on {report['ingest_measured']}")
         from ingest.stores import IndexDir, rewrite_if_other_code
 
         for run in ingest_runs.values():  # its indexes, rewritten (not re-embedded) if this code stores them otherwise
