@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ingest.embedder import Embedder, MultilingualEmbedder, passage_embedder
 from ingest.errors import IndexUnavailableError, IngestError, KBError, ManifestError
+from ingest.alignments import ALIGNMENTS_NAME, AlignmentsError, read_alignments, stale_reviews
 from ingest.manifest import MANIFEST_NAME, find_manifest, load_manifest
 from ingest.processing import DocumentProcessor, ProcessedDocument
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, slugify
@@ -24,7 +25,7 @@ from ingest.settings import PROJECT_ROOT, Settings
 from ingest.stores import DocArtifact, Generation, IndexDir, artifact_key, built_with_other_code, open_current, write_generation
 
 # Files in a corpus directory that describe documents rather than being documents.
-NON_DOCUMENT_FILES = {MANIFEST_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gitkeep"}
+NON_DOCUMENT_FILES = {MANIFEST_NAME, ALIGNMENTS_NAME, "SOURCES.tsv", "README.md", "LICENSE", ".gitkeep"}
 # Documents loaded and split at once. Two: pypdf and splitting (Python, one core) go on beside a scanned PDF's
 # OCR (tesseract processes, whose threads here only wait). The bundled corpus, its 5 OCR pages included, on 2
 # cores: 8.9-9.3 s one at a time, 7.2-7.4 s two at a time, which is both cores busy (load + split cost ~14 s of
@@ -179,6 +180,7 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
     final = open_current(settings.index_dir)
     counts = final.manifest["counts"]
     report.documents, report.sections, report.passages = counts["documents"], counts["sections"], counts["passages"]
+    _check_reviews(paths, final, report)
     final.close()
     if settings.backend == "opensearch":  # mirror the live generation; the local index stays the source of truth
         from ingest.opensearch_store import sync_generation
@@ -186,6 +188,20 @@ def _ingest_locked(paths, settings, index_dir, report, embedder, on_progress, me
         t0 = time.perf_counter()
         sync_generation(settings)
         report.stage_seconds["opensearch"] = round(time.perf_counter() - t0, 3)
+
+
+def _check_reviews(paths: list[Path], gen, report: IngestReport) -> None:
+    """The reviewed cells (``alignments.csv``) of each corpus directory ingested, against the index just published:
+    a malformed file is a failure naming its line and field, a review of a provision no longer indexed a
+    warning. The index is published either way."""
+    for directory in (p for p in paths if p.is_dir()):
+        path = directory / ALIGNMENTS_NAME
+        if not path.exists():
+            continue
+        try:
+            report.warnings.extend(stale_reviews(path, read_alignments(path), gen))
+        except AlignmentsError as exc:
+            report.failed.append(FileFailure(str(path), str(exc), "alignments"))
 
 
 # ---------------------------------------------------------------------------------------------------------
