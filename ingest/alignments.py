@@ -90,7 +90,7 @@ def stale_reviews(path: Path, reviews: list[Review], gen) -> list[str]:
     """A message for each review whose article or section is not in the generation ``gen``, or whose section is
     not a law of the member it names: these apply to nothing until the text comes back."""
     documents = gen.documents()
-    sections = {doc_id: None for doc_id in documents}
+    sections: dict[str, set[str]] = {}  # the section ids of each document looked at
     out = []
     for r in reviews:
         for field, sid in (("article", r.article), ("section_id", r.section_id)):
@@ -98,7 +98,7 @@ def stale_reviews(path: Path, reviews: list[Review], gen) -> list[str]:
             if doc_id not in documents:
                 out.append(f"{path}:{r.line}: {field} {sid}: no document {doc_id} in the index; the review applies to nothing")
                 break
-            if sections[doc_id] is None:
+            if doc_id not in sections:
                 sections[doc_id] = {s.section_id for s in gen.sections_of(doc_id)}
             if sid not in sections[doc_id]:
                 out.append(f"{path}:{r.line}: {field} {sid} is not in the index (re-split or removed?); the review applies to nothing")

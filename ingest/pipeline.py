@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ingest.alignments import ALIGNMENTS_NAME, AlignmentsError, read_alignments, stale_reviews
 from ingest.embedder import Embedder, MultilingualEmbedder, passage_embedder
 from ingest.errors import IndexUnavailableError, IngestError, KBError, ManifestError
-from ingest.alignments import ALIGNMENTS_NAME, AlignmentsError, read_alignments, stale_reviews
 from ingest.manifest import MANIFEST_NAME, find_manifest, load_manifest
 from ingest.processing import DocumentProcessor, ProcessedDocument
 from ingest.schema import SCHEMA_VERSION, DocumentMeta, slugify

@@ -69,11 +69,9 @@ def row_offsets(gen, question_language: str | None) -> np.ndarray | None:
     no passage of the generation gets one. Made once per generation and language (4 MB at 1M passages)."""
     if question_language is None:
         return None
-    by_language = np.array([load_offsets().get((question_language, lang), 0.0) for lang in gen.languages], np.float32)
-    if not by_language.any():
-        return None
 
     def build():
-        return by_language[np.asarray(gen.cols["p_lang"], dtype=np.int64)]
+        by_language = np.array([load_offsets().get((question_language, lang), 0.0) for lang in gen.languages], np.float32)
+        return by_language[np.asarray(gen.cols["p_lang"], dtype=np.int64)] if by_language.any() else None
 
     return gen.derived(f"language_offsets_{question_language}", build)

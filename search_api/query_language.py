@@ -1,8 +1,8 @@
 """The language a query is written in, for the two decisions that depend on it: how much the dense leg counts
 when every result will be in another language, and what text the dense leg embeds (``dense_text``).
 
-Thai, Chinese and Bengali are told by their script; a Latin-script query by lingua over the corpus languages
-(``ingest.metadata.language``), or not at all when it is too short to tell (``None``).
+Thai, Chinese and Bengali are told by their script; a Latin-script query by lingua's trigram models over
+``QUERY_LANGUAGES`` (``ingest.metadata.language``), or not at all when it is too short to tell (``None``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from functools import lru_cache
 from ingest.analysis import script_of
 from ingest.metadata.language import UNDETERMINED, detect_language
 from ingest.termbank import ConceptMatch, load_termbank
+from search_api.query_terms import LATIN_QUERY_LANGUAGES
 
 # With a language filter that excludes the question's own language, every result is in another language: the
 # BM25 leg then sees only the term bank's translations of the question's concepts, and the multilingual dense leg
@@ -70,15 +71,12 @@ def dense_text(query: str) -> str:
     script = script_of(query)
     bank = load_termbank()
     if script is not None:
-        language, matches = script, bank.concepts_in(query, script)
+        matches = bank.concepts_in(query, script)
     else:
-        matches = [m for lang in ("ms", "id", "tr") for m in bank.concepts_in(query, lang)]
-        if not matches:
+        found = {lang: bank.concepts_in(query, lang) for lang in LATIN_QUERY_LANGUAGES if lang != "en"}
+        if not any(found.values()):
             return query  # nothing to replace: no need to tell the language
-        language = query_language(query)
-        if language not in _LATIN_TERM_LANGUAGES:
-            return query
-        matches = [m for lang in _LATIN_TERM_LANGUAGES[language] for m in bank.concepts_in(query, lang)]
+        matches = [m for lang in _LATIN_TERM_LANGUAGES.get(query_language(query), ()) for m in found[lang]]
     return _replaced(query, matches, " " if script in ("th", "zh") else "") if matches else query
 
 
