@@ -254,6 +254,13 @@ class Generation:
             out.setdefault(srow, []).append(Passage.from_dict(json.loads(data)))
         return out
 
+    def passage_rows_of_section(self, section_id: str) -> list[int]:
+        """The rows of a section's passages, in order ([] for an unknown section)."""
+        srow = self.section_row(section_id)
+        if srow is None:
+            return []
+        return [r for (r,) in self.db.execute("SELECT row FROM passages WHERE section_row = ? ORDER BY row", (int(srow),))]
+
     def member_rows(self, member: str) -> np.ndarray:
         code = self.member_code[member]
         ptr = self.cols["members_indptr"]

@@ -50,6 +50,31 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_align(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.filters import build_filters
+    from search_api.searcher import Searcher
+
+    members = list(build_filters(members=args.member).members)
+    out = Searcher(settings).alignments.get(args.instrument, members, args.article)
+    if args.json:
+        print_json(out)
+        return 0
+    print(f"{out['instrument']['title']}  [{out['instrument']['doc_id']}]  ({out['computed_ms'] / 1000:.1f} s to compute)")
+    for row in out["articles"]:
+        print(f"\n{row['number'] or ''} {row['title']}  [{row['article_id']}]")
+        if row["final_clause"]:
+            print("    final clause: not searched")
+        for cell in row["cells"]:
+            first = cell["provisions"][0] if cell["provisions"] else None
+            where = ", ".join(p["citation"]["text"] + (" (reviewed)" if p["reviewed"] else "") for p in cell["provisions"])
+            if cell["confidence"] == "none found":
+                where = f"closest: {first['citation']['text']}" if first else ""
+            print(f"    {cell['member']:<15} {cell['confidence']:<10} {cell['score']:6.3f}  {where}")
+            if first and cell["confidence"] != "none found" and first["elements"]:
+                print("        elements: " + "; ".join(f"{e['element']} ({e['evidence']})" for e in first["elements"]))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -137,6 +162,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--group-by", choices=["section", "document"], default="section", dest="group_by")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run_search)
+
+    s = sub.add_parser("align", help="the Protocol implementation map of an instrument: each member's provisions, article by article")
+    s.add_argument("instrument", help="the instrument's document id, e.g. un-trafficking-protocol-2000")
+    s.add_argument("--member", action="append", default=[], help="only these members (repeatable)")
+    s.add_argument("--article", help="only this article: its section id or path (ch-i.art-3)")
+    s.add_argument("--json", action="store_true", help="print exactly what GET /alignment returns")
+    s.set_defaults(func=run_align)
 
     s = sub.add_parser("serve", help="serve the API and web UI")
     s.add_argument("--host", default="127.0.0.1")

@@ -45,6 +45,9 @@ class SearchRequest:
     dense_weight: float | None = None
     facets: bool = True
     query_vector: object | None = None  # a precomputed query embedding (batch evaluation)
+    # the same query as this thread's previous search, with other filters (compare, the Protocol map): the
+    # embedded engine keeps that search's scores of every passage instead of computing them again
+    same_query: bool = False
 
     def __post_init__(self) -> None:
         if not self.query or not self.query.strip():
@@ -81,6 +84,16 @@ class Searcher:
         self.embedder = embedder or query_embedder(settings)
         self.fusion = Fusion.from_settings(settings)
         self._scopes: dict[tuple, tuple[dict, frozenset[str]]] = {}  # (documents, scope) -> its documents
+        self._alignments = None
+
+    @property
+    def alignments(self):
+        """The Protocol implementation maps of this searcher's index (``search_api.alignment``), built on use."""
+        if self._alignments is None:
+            from search_api.alignment import AlignmentMap
+
+            self._alignments = AlignmentMap(self)
+        return self._alignments
 
     def warm_up(self) -> None:
         self.embedder.warm_up_queries()
@@ -140,7 +153,8 @@ class Searcher:
         """
         need = req.offset + req.top_k
         depth = max(self.settings.candidates, need * 3)
-        self.engine.new_search()  # the embedded engine keeps a search's scores for its narrower ones
+        if not req.same_query:
+            self.engine.new_search()  # the embedded engine keeps a search's scores for its narrower ones
         phrases, required = query_phrases(req.query)
         matcher = PhraseMatcher(phrases, languages=req.filters.languages) if phrases else None
         phrase_rows = self.engine.phrase_rows(matcher, req.filters) if required else None
@@ -239,7 +253,7 @@ class Searcher:
         rows = []
         for member in members:
             req = SearchRequest(question, replace(base, members=(member,)), mode=mode, top_k=per_member,
-                                facets=False, query_vector=qvec)
+                                facets=False, query_vector=qvec, same_query=bool(rows))
             rows.append({"member": member, "results": self.search(req)["results"]})
         return {"query": question, "mode": mode, "filters": {**base.to_dict(), "members": list(members)},
                 "per_member": per_member, "rows": rows}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ingest.settings import Settings
-from search_api.routes import admin, compare, documents, facets, health, search
+from search_api.routes import admin, alignment, compare, documents, facets, health, search
 from search_api.routes.deps import NO_INDEX
 from search_api.routes.ui import install_ui
 
@@ -27,6 +27,7 @@ def build_router(settings: Settings) -> APIRouter:
     router.include_router(search.build_router(settings))
     router.include_router(compare.build_router(settings))
     router.include_router(documents.router)
+    router.include_router(alignment.router)
     router.include_router(facets.router)
     router.include_router(admin.router)
     router.include_router(health.router)
