@@ -113,6 +113,33 @@ def _compose(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_PIECES = re.compile(r"\S+|\s+")
+
+
+def _compose_mapped(text: str) -> tuple[str, list[int] | None]:
+    """``text`` in NFC, and for each of its characters the offset in ``text`` it came from (None when NFC changed
+    nothing). NFC can shorten a text (a letter and its mark composed) or lengthen it (Bengali য় U+09DF is
+    decomposed), so a match found in the composed text is mapped back before it is sliced from the original.
+    Whitespace never composes, so each run between spaces is mapped on its own."""
+    composed = _compose(text)
+    if composed == text:
+        return composed, None
+    back: list[int] = []
+    for piece in _PIECES.finditer(text):
+        word, start = piece.group(), piece.start()
+        nfc = _compose(word)
+        if nfc == word:
+            back.extend(range(start, start + len(word)))
+            continue
+        lengths = [len(_compose(word[:j])) for j in range(len(word) + 1)]
+        j = 0
+        for ci in range(len(nfc)):
+            while j < len(word) and lengths[j + 1] <= ci:
+                j += 1
+            back.append(start + min(j, len(word) - 1))
+    return composed, back
+
+
 # -- the bank ----------------------------------------------------------------------------------------------
 
 
@@ -148,7 +175,11 @@ class TermBank:
 
         :raises ValueError: for a language the bank has no column for.
         """
-        return self._matcher(language).find(_compose(text))
+        composed, back = _compose_mapped(text)
+        found = self._matcher(language).find(composed)
+        if back is None:
+            return found
+        return [ConceptMatch(m.concept, m.term, back[m.start], back[m.end - 1] + 1) for m in found]
 
     def translations(self, text: str, language: str) -> dict[str, list[str]]:
         """For each other language of the bank, the terms of the concepts ``text`` mentions (in order of mention,
