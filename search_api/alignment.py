@@ -5,8 +5,8 @@ How a cell is found (one article, one member):
 
 1. **Queries.** The article's own words: its title and whole text, and each of its first paragraphs on its own
    (a long article asks for several things; a provision often answers one). Each query starts with the
-   instrument's subject (its title's first term-bank concept, "trafficking in persons"), which an article such
-   as "Criminalization" leaves unsaid.
+   instrument's subject (the first term of several words its title names from the term bank, "Trafficking in
+   Persons"), which an article such as "Criminalization" leaves unsaid.
 2. **Retrieval.** Each query is the precedent search (``Searcher.search`` with the query's embedding) restricted
    to the member's laws (``LAW_TYPES``) in every language; the dense leg carries it across languages. Only
    provisions count (sections, articles, clauses: not chapters, preambles, notes or explanatory statements),
@@ -57,14 +57,14 @@ FINAL_CLAUSE_TEXT = re.compile(r"\b(ratification|ratifications|denounce|shall co
 MAX_PARAGRAPH_QUERIES = 4  # the article's first paragraphs searched on their own
 CANDIDATES = 20  # provisions each query keeps per member
 RRF_K = 10
-CONCEPT_WEIGHT = 0.4  # a concept-score unit against the reciprocal-rank share (0..1)
+CONCEPT_WEIGHT = 0.2  # a concept-score unit against the reciprocal-rank share (0..1); chosen on alignment_dev
 HEADING_WEIGHT = 2.0  # a concept in a heading counts this many times
 LENGTH_NORM = 0.75  # BM25's b over the number of concepts a provision names: a definitions section names many
-KEEP_RATIO = 0.6  # a second or third provision is shown when its score is at least this share of the best
+KEEP_RATIO = 0.0  # a second or third provision is shown when its score is at least this share of the best
 MAX_PROVISIONS = 3
 # Confidence of a cell by its best score; calibrated on eval/alignment_dev (python -m eval.alignment --calibrate).
-STRONG_SCORE = 1.0
-NONE_SCORE = 0.35
+STRONG_SCORE = 3.0
+NONE_SCORE = 1.2
 
 
 @dataclass
@@ -73,6 +73,7 @@ class _Provision:
     doc: DocumentMeta
     rank_share: float = 0.0
     concepts: float = 0.0
+    cosine: float = 0.0  # the best cosine of its passages to any of the article's queries
 
     @property
     def score(self) -> float:
@@ -80,16 +81,26 @@ class _Provision:
 
 
 def instrument_subject(doc: DocumentMeta) -> str:
-    """The instrument's subject in English: the first term-bank concept its title names ("" if none)."""
-    tb = load_termbank()
-    found = sorted(tb.concepts_in(doc.title, "en"), key=lambda m: m.start)
-    return doc.title[found[0].start : found[0].end] if found else ""
+    """The instrument's subject in English: the first term of several words its title names from the term bank
+    ("Trafficking in Persons", not the "Prevent" of "Protocol to Prevent, ..."); else its first term; "" if none."""
+    found = sorted(load_termbank().concepts_in(doc.title, "en"), key=lambda m: m.start)
+    terms = [doc.title[m.start : m.end] for m in found]
+    return next((t for t in terms if len(t.split()) > 1), terms[0] if terms else "")
 
 
 def is_final_clause(article: Section) -> bool:
     if article.title:
         return bool(FINAL_CLAUSE.match(article.title.strip()))
     return bool(FINAL_CLAUSE_TEXT.search(article.text[:300]))
+
+
+_REFERENCE = re.compile(r"\barticles? ((?:\d+(?:, | and | or |, and ))*\d+),? (?:\w+ )?of this (?:Protocol|Convention)\b", re.I)
+
+
+def referenced_articles(article: Section, articles: list[Section]) -> list[Section]:
+    """The articles of the same instrument that ``article`` refers to ("article 3 of this Protocol")."""
+    numbers = {n for m in _REFERENCE.finditer(article.text) for n in re.findall(r"\d+", m.group(1))}
+    return [a for a in articles if a is not article and a.path.rsplit("art-", 1)[-1] in numbers and "art-" in a.path]
 
 
 def article_queries(searcher, subject: str, article: Section) -> list[tuple[str, object]]:
@@ -138,11 +149,17 @@ class _Concepts:
             self.df[member], self.n[member] = df, len(items)
             self.avg[member] = sum(sizes) / len(sizes) if sizes else 1.0
 
-    def scores(self, article: Section, member: str, items: list[tuple[Section, DocumentMeta]]) -> dict[str, float]:
+    def scores(self, article: Section, member: str, items: list[tuple[Section, DocumentMeta]],
+               referenced: list[Section] = ()) -> dict[str, float]:
+        """Each of the member's provisions that names a concept of the article (or of an article it refers to:
+        Article 5 criminalises "the conduct set forth in article 3"), scored like BM25 over concepts."""
         tb = load_termbank()
         wanted: dict[str, float] = {m.concept: 1.0 for m in tb.concepts_in(article.text, "en")}
         for m in tb.concepts_in(article.title or "", "en"):
             wanted[m.concept] = wanted.get(m.concept, 0.0) + HEADING_WEIGHT
+        for other in referenced:
+            for m in tb.concepts_in(other.text, "en"):
+                wanted.setdefault(m.concept, 1.0)
         df, n, avg = self.df[member], self.n[member], self.avg[member]
         out = {}
         for s, _ in items:
@@ -235,7 +252,11 @@ class AlignmentMap:
             reviews[(r.article, r.member)].append(r)
         subject = instrument_subject(doc)
         rows = []
-        for a in (s for s in self.searcher.engine.sections_of(doc.doc_id) if s.kind == "article"):
+        articles = [s for s in self.searcher.engine.sections_of(doc.doc_id) if s.kind == "article"]
+        if not articles:
+            raise NotFoundError(f"{doc.doc_id}: no articles were found in this instrument's indexed text, so it has "
+                                f"no map (its sections: `kb show {doc.doc_id}`)")
+        for a in articles:
             row = {"article_id": a.section_id, "number": a.number, "title": a.title,
                    "citation": citation(doc, a), "final_clause": is_final_clause(a),
                    "elements": [{"element": e.element, "label": e.label} for e in elements_of(a.section_id)],
@@ -247,15 +268,16 @@ class AlignmentMap:
             found: dict[str, dict[str, _Provision]] = {m: {} for m in members}
             for q, vector in queries:
                 for i, member in enumerate(members):  # one query's scores serve every member's search
-                    req = SearchRequest(q, SearchFilters(members=(member,), doc_types=LAW_TYPES), top_k=CANDIDATES,
-                                        facets=False, query_vector=vector, same_query=i > 0)
-                    kept = [r["section_id"] for r in self.searcher.search(req)["results"] if r["section_id"] in laws_by_id[member]]
-                    for rank, sid in enumerate(kept):
-                        p = found[member].setdefault(sid, _Provision(*laws_by_id[member][sid]))
+                    f = SearchFilters(members=(member,), doc_types=LAW_TYPES)
+                    req = SearchRequest(q, f, top_k=CANDIDATES, facets=False, query_vector=vector, same_query=i > 0)
+                    kept = [r for r in self.searcher.search(req)["results"] if r["section_id"] in laws_by_id[member]]
+                    for rank, r in enumerate(kept):
+                        p = found[member].setdefault(r["section_id"], _Provision(*laws_by_id[member][r["section_id"]]))
                         p.rank_share += RRF_K / (RRF_K + rank) / len(queries)
+                        p.cosine = max(p.cosine, r["explanation"]["dense"]["score"] or 0.0)
             for member in members:
                 by_id = laws_by_id[member]
-                for sid, c in concepts.scores(a, member, laws[member]).items():
+                for sid, c in concepts.scores(a, member, laws[member], referenced_articles(a, articles)).items():
                     found[member].setdefault(sid, _Provision(*by_id[sid])).concepts = c
                 row["cells"].append(_cell(a, member, found[member], by_id, reviews.get((a.section_id, member), [])))
         return {"instrument": {"doc_id": doc.doc_id, "title": doc.title, "subject": subject},
