@@ -4,6 +4,7 @@
 import { $, state, el, clear, announce, highlighted, readerHref, pages, docTypeLabel, api, showError, revealResults, citationString, copyButton, exportButtons,
   languageLabel, langAttrs, statusOf, statusLabel } from "./lib.js";
 import { areaBadges, resultItem, renderFacets, loadVocabularies, globalFacets, memberChoices, loadMembers, factBadges, resultLanguage, sectionLabel } from "./results.js";
+import { renderMap, installMap } from "./map.js";
 
 const PAGE_SIZE = 10;
 const MAX_URL_DRAFT = 1500; // longer drafts stay out of the URL
@@ -44,13 +45,14 @@ async function route() {
   const params = url.searchParams;
   const reading = url.pathname.startsWith("/read/");
   const asked = params.get("view");
-  const view = reading ? "read" : (["compare", "precedents", "documents"].includes(asked) ? asked : "search");
+  const view = reading ? "read" : (["compare", "precedents", "map", "documents"].includes(asked) ? asked : "search");
   showView(view);  // at once, before any request: a key pressed meanwhile ("/") finds its view shown
   try {
     await loadVocabularies();
     if (reading) await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
     else if (view === "compare") await renderCompare(params);
     else if (view === "precedents") await renderPrecedents(params);
+    else if (view === "map") await renderMap(params);
     else if (view === "documents") await renderDocuments();
     else await renderSearch(params);
   } catch (err) {
@@ -348,6 +350,7 @@ function init() {
     go(`/?${p}`);
   });
   $("draft").addEventListener("input", updateDraftCount);
+  installMap(go);
   $("auth").addEventListener("submit", (e) => {
     e.preventDefault();
     window.sessionStorage.setItem("kb-token", $("auth-token").value.trim());

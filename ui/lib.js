@@ -189,7 +189,7 @@ export function copyButton(getText, label = "Copy citation") {
   return btn;
 }
 
-function download(filename, type, content) {
+export function download(filename, type, content) {
   const url = URL.createObjectURL(new Blob([content], { type }));
   const a = el("a", { href: url, download: filename, class: "offscreen" });
   document.body.append(a);
@@ -205,6 +205,11 @@ function csvCell(v) {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
+/** Rows (arrays of values) as CSV text: every cell quoted, CRLF line ends. */
+export function csvText(rows) {
+  return rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}
+
 function resultsCsv(results) {
   const head = ["rank", "score", "citation", "doc_id", "section_id", "pages", "members", "priority_areas", "link", "text"];
   const rows = results.map((r) => [
@@ -212,7 +217,7 @@ function resultsCsv(results) {
     r.priority_areas.map((a) => `${a.label} (${a.basis})`).join("; "),
     new URL(readerHref(r.doc_id, r.section_id), window.location.origin).href, r.text,
   ]);
-  return [head, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
+  return csvText([head, ...rows]);
 }
 
 export function exportButtons(kind, getData, name) {
