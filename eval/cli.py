@@ -33,8 +33,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the benchmarks (or only the API part), print the verdicts and where the report went."""
-    from eval.bench.runner import rerun_api, run_bench
+    """Run the benchmarks (or only the API or the Protocol map part), print the verdicts and where the report went."""
+    from eval.bench.runner import rerun_api, rerun_map, run_bench
 
     out = Path(args.out)
 
@@ -43,6 +43,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.api_only:
         report = rerun_api(out, settings, log=log)
+    elif args.map_only:
+        report = rerun_map(out, settings, log=log)
     else:
         report = run_bench(out, args.tiers, settings, smoke=args.smoke, log=log, reuse_ingest=args.reuse_ingest,
                            obliqa_dir=Path(args.obliqa) if args.obliqa else None)
@@ -75,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", default="eval/bench_results")
     s.add_argument("--smoke", action="store_true", help="a tiny tier only (CI)")
     s.add_argument("--api-only", action="store_true", help="re-measure only the API into the existing report in --out")
+    s.add_argument("--map-only", action="store_true", help="re-measure only the Protocol map into the existing report in --out")
     s.add_argument("--obliqa", default=None, help="ObliQA (BEIR layout) for the bf16 quality check; default ../shared/benchmarks/obliqa")
     s.add_argument("--reuse-ingest", action="store_true", help="keep the ingest figures of the report in --out; measure the rest again")
     s.set_defaults(func=cmd_bench)

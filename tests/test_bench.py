@@ -24,6 +24,7 @@ SECTIONS = (
     "## Ingest throughput",
     "## Memory and disk",
     "## API",
+    "## Protocol map",
     "## Synthetic tiers",
 )
 
@@ -74,6 +75,7 @@ def test_smoke_report_json_covers_every_mode_baseline_and_dtype(smoke_report):
         # CPU time cannot exceed cores x wall time, so the ceiling it implies is never below what was measured
         assert run["cpu_seconds"] > 0 and run["cpu_bound_passages_per_s"] >= 0.99 * run["passages_per_s"]
     assert "skipped" in r["api"]  # no API load in smoke runs
+    assert r["map"]["instruments"] == {}  # the smoke slice holds no instrument: the map part runs and says so
     assert {v["target"] for v in r["verdicts"]}
 
 

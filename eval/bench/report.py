@@ -46,6 +46,11 @@ def verdicts(r: dict) -> list[dict]:
     api8, api32 = levels.get("8"), levels.get("32")
     add("API errors, 32 clients x 5,000 hybrid searches, bundled corpus", api32["errors"] if api32 else None, 0, unit="errors")
     add("API hybrid p95, 8 clients, bundled corpus", api8["p95"] if api8 else None, TARGETS["api_p95_ms_8_clients"])
+    maps = (r.get("map") or {}).get("instruments", {})
+    add("Protocol map computed, slowest instrument, every member", max((m["compute_s"] for m in maps.values()), default=None),
+        TARGETS.get("map_compute_s", 10.0), unit="s")
+    add("Protocol map served (whole map, as JSON), worst p95", max((m["serve_ms"]["whole"]["p95"] for m in maps.values()), default=None),
+        TARGETS.get("map_serve_ms", 100.0))
     big = t.get("1000000")
     add("resident memory at 1M passages", round(big["memory"]["rss_bytes"] / 1e9, 2) if big else None, TARGETS["rss_gb_per_1m"], unit="GB")
     return out
@@ -68,7 +73,7 @@ def _fmt(x, nd=1) -> str:
 
 def render_markdown(r: dict) -> str:
     """``report.md``: the report's sections in order, each from the report data."""
-    sections = (_header, _targets, _query_latency, _floor_and_haystack, _ingest, _bf16, _memory, _api, _synthetic)
+    sections = (_header, _targets, _query_latency, _floor_and_haystack, _ingest, _bf16, _memory, _api, _map, _synthetic)
     return "\n".join(line for section in sections for line in section(r)) + "\n"
 
 
@@ -286,6 +291,29 @@ def _api(r: dict) -> list[str]:
             for c, x in run["levels"].items():
                 cpu = f"{x['client_cpu_ms']:.2f}" if "client_cpu_ms" in x else "-"
                 L.append(f"| {c} | {x['requests']} | {x['errors']} | {x['rps']} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p99']:.1f} | {cpu} |")
+    return L
+
+
+def _map(r: dict) -> list[str]:
+    """The Protocol map: each instrument computed cold, then served."""
+    m = r.get("map")
+    if not m:
+        return []
+    L = ["", "## Protocol map", ""]
+    if not m["instruments"]:
+        return L + ["No protocol or convention in this run's corpus: nothing to map."]
+    rounds = next(iter(m["instruments"].values()))["serve_ms"]["whole"]["n"]
+    L += ["Each instrument's map for every member with laws in the bundled corpus, computed by a fresh searcher (the "
+          "first request after a new index generation; reading the members' laws and matching their concepts, once for "
+          f"all instruments, took {m['laws_s']} s more), then served from memory {rounds} times: narrowed (whole, one "
+          "member, one article) and written as JSON as `GET /alignment` does, without HTTP."
+          + (f" Measured again on {r['map_measured']} (`kb bench --map-only`)." if r.get("map_measured") else ""), "",
+          "| instrument | articles searched | members | compute s | whole p50 / p95 ms | one member p95 ms | one article p95 ms |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
+    for inst, x in m["instruments"].items():
+        s = x["serve_ms"]
+        L.append(f"| {inst} | {x['searched_articles']} of {x['articles']} | {x['members']} | {x['compute_s']:.2f} | "
+                 f"{s['whole']['p50']:.2f} / {s['whole']['p95']:.2f} | {s['member']['p95']:.2f} | {s['article']['p95']:.2f} |")
     return L
 
 

@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+from eval.bench.alignment_map import bench_map
 from eval.bench.api_load import bench_api
 from eval.bench.common import (API_REQUESTS_CORPUS, BENCH_CACHE, MODES, SMOKE_DOCS, SMOKE_QUERIES, SMOKE_TIER, TARGETS,
                                load_queries)
@@ -58,6 +59,8 @@ def run_bench(out: Path, tiers: list[int], settings: Settings, smoke: bool = Fal
     else:
         report["api"] = {"tier": max((n for n in tiers if n <= 100_000), default=tiers[0])}
         _measure_api(report, settings, queries, log)
+    # 5. The Protocol map of every instrument on the bundled corpus: computed cold, then served.
+    report["map"] = bench_map(Path(report["ingest"]["runs"]["fp32"]["index_dir"]), settings, log)
 
     report["seconds"] = round(time.perf_counter() - started, 1)
     _write_report(out, report)
@@ -178,5 +181,18 @@ def rerun_api(out: Path, settings: Settings, log=print) -> dict:
             "(a fresh checkout or machine); run kb bench (or kb bench --reuse-ingest) first")
     _measure_api(report, settings, load_queries(), log)
     report["api_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    _write_report(out, report)
+    return report
+
+
+def rerun_map(out: Path, settings: Settings, log=print) -> dict:
+    """Measure the Protocol map again into an existing report, on the bundled corpus's index that run left."""
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    index = Path(report["ingest"]["runs"]["fp32"]["index_dir"])
+    if not (index / "CURRENT").is_file():
+        raise IndexUnavailableError(f"kb bench --map-only measures the index of the run in {out}, and {index} is gone; "
+                                    "run kb bench (or kb bench --reuse-ingest) first")
+    report["map"] = bench_map(index, settings, log)
+    report["map_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _write_report(out, report)
     return report
