@@ -73,7 +73,6 @@ class _Provision:
     doc: DocumentMeta
     rank_share: float = 0.0
     concepts: float = 0.0
-    cosine: float = 0.0  # the best cosine of its passages to any of the article's queries
 
     @property
     def score(self) -> float:
@@ -270,11 +269,10 @@ class AlignmentMap:
                 for i, member in enumerate(members):  # one query's scores serve every member's search
                     f = SearchFilters(members=(member,), doc_types=LAW_TYPES)
                     req = SearchRequest(q, f, top_k=CANDIDATES, facets=False, query_vector=vector, same_query=i > 0)
-                    kept = [r for r in self.searcher.search(req)["results"] if r["section_id"] in laws_by_id[member]]
-                    for rank, r in enumerate(kept):
-                        p = found[member].setdefault(r["section_id"], _Provision(*laws_by_id[member][r["section_id"]]))
+                    kept = [r["section_id"] for r in self.searcher.search(req)["results"] if r["section_id"] in laws_by_id[member]]
+                    for rank, sid in enumerate(kept):
+                        p = found[member].setdefault(sid, _Provision(*laws_by_id[member][sid]))
                         p.rank_share += RRF_K / (RRF_K + rank) / len(queries)
-                        p.cosine = max(p.cosine, r["explanation"]["dense"]["score"] or 0.0)
             for member in members:
                 by_id = laws_by_id[member]
                 for sid, c in concepts.scores(a, member, laws[member], referenced_articles(a, articles)).items():
