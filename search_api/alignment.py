@@ -18,7 +18,9 @@ How a cell is found (one article, one member):
 4. **Score and confidence.** ``score`` = the reciprocal-rank sum over the queries (as a share of its maximum) +
    ``CONCEPT_WEIGHT`` x the concept score. The best one to three provisions are kept (those within
    ``KEEP_RATIO`` of the best); the confidence is ``strong``, ``possible`` or ``none found`` by the best score
-   against thresholds calibrated on ``eval/alignment_dev`` (``python -m eval.alignment --calibrate``).
+   against thresholds calibrated on ``eval/alignment_dev`` (``python -m eval.alignment --calibrate``), and
+   ``none found`` whatever the score when the article has a checklist of elements and none of the provisions
+   names any of them.
 5. **Reviews.** ``alignments.csv`` beside the corpus (``ingest.alignments``): a confirmed provision comes first,
    marked ``reviewed``; a rejected one is never shown.
 
@@ -302,6 +304,8 @@ def _cell(article: Section, member: str, found: dict[str, _Provision], by_id: di
         if len(out) < MAX_PROVISIONS and all(o["section_id"] != p.section.section_id for o in out):
             out.append(_provision(article, p))
     conf = "strong" if confirmed else confidence_of(best)
+    if not confirmed and elements_of(article.section_id) and not any(o["elements"] for o in out):
+        conf = "none found"  # the article has a checklist and no provision found names any of its elements
     return {"member": member, "confidence": conf, "score": round(best, 4), "reviewed": bool(confirmed),
             "provisions": out}
 
