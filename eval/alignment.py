@@ -1,4 +1,4 @@
-"""Scores the Protocol implementation map against ``eval/alignment_dev`` (``kb eval-align``).
+"""Scores the Protocol implementation map against ``eval/alignment_dev`` (``kb eval-align``, or ``python -m eval.alignment``).
 
 For each judged cell (article x member) the map's ranked provisions are compared with the judged ones (either
 grade counts):
@@ -95,19 +95,18 @@ def calibrate(results: list[dict]) -> dict:
             "scores": [(round(s, 3), g, ok) for s, g, ok in best]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    from ingest.settings import Settings
-    from search_api.alignment import AlignmentMap
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("directory", nargs="?", default=str(DEFAULT_SET), help="a judged set (default eval/alignment_dev)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--calibrate", action="store_true", help="also the thresholds that would give 0.8 precision (in-sample)")
+    p.add_argument("--misses", action="store_true", help="list the cells whose first provision is not judged")
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    """``kb eval-align``: score the map of the index ``settings`` name on the judged set."""
     from search_api.searcher import Searcher
 
-    p = argparse.ArgumentParser(prog="python -m eval.alignment", description=__doc__.split("\n")[0])
-    p.add_argument("directory", nargs="?", default=str(DEFAULT_SET))
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--calibrate", action="store_true")
-    p.add_argument("--misses", action="store_true", help="list the cells whose first provision is not judged")
-    args = p.parse_args(argv)
-    amap = AlignmentMap(Searcher(Settings()))
-    results = cell_results(amap, read_cells(Path(args.directory)))
+    results = cell_results(Searcher(settings).alignments, read_cells(Path(args.directory)))
     out = score(results)
     if args.calibrate:
         out["calibration"] = calibrate(results)
@@ -125,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             if r["gold"] and (not shown or shown[0] not in r["gold"]):
                 print(r["article"], r["member"], "| got", shown, "| judged", r["gold"])
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ingest.settings import Settings
+
+    p = argparse.ArgumentParser(prog="python -m eval.alignment", description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return run(p.parse_args(argv), Settings())
 
 
 if __name__ == "__main__":

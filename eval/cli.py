@@ -1,4 +1,5 @@
-"""``kb eval`` and ``kb bench``: retrieval quality on a BEIR-layout dataset, and the benchmarks."""
+"""``kb eval``, ``kb eval-align`` and ``kb bench``: retrieval quality on a BEIR-layout dataset, the Protocol map's
+accuracy on its judged cells, and the benchmarks."""
 
 from __future__ import annotations
 
@@ -55,8 +56,14 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_align(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.alignment import run
+
+    return run(args, settings)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``eval`` and ``bench`` to a ``kb`` parser's subcommands."""
+    """Add ``eval``, ``eval-align`` and ``bench`` to a ``kb`` parser's subcommands."""
     s = sub.add_parser("eval", help="evaluate retrieval on a BEIR-layout dataset")
     s.add_argument("dataset_dir")
     s.add_argument("--split", default="dev")
@@ -71,6 +78,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--target", default="my-atip-bill-2007-ms", help="with --parallel: its translation")
     s.add_argument("--language", default="ms", help="with --parallel: the language filter of the searches")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("eval-align", help="score the Protocol map on a judged set (top-1, top-3, none found)")
+    from eval.alignment import add_arguments
+
+    add_arguments(s)
+    s.set_defaults(func=cmd_eval_align)
 
     s = sub.add_parser("bench", help="run the benchmarks and write eval/bench_results/")
     s.add_argument("--tiers", type=tier_sizes, default="10000,100000,1000000", help="corpus sizes in passages")

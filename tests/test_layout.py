@@ -151,4 +151,4 @@ def test_python_m_ingest_runs_ingest_commands_without_search_api_or_eval():
 def test_kb_offers_every_packages_commands():
     kb = Path(sys.executable).with_name("kb")
     out = subprocess.run([str(kb), "--help"], capture_output=True, text=True, timeout=120).stdout
-    assert "{ingest,documents,show,search,align,serve,eval,bench}" in out
+    assert "{ingest,documents,show,search,align,serve,eval,eval-align,bench}" in out
