@@ -108,7 +108,7 @@ def article_queries(searcher, subject: str, article: Section) -> list[tuple[str,
     """The article's queries, each with its vector: its title and text whole, then each of its first indexed
     passages (when it has several). The embedded index gives the passages' stored vectors (their mean for the
     whole article), so no query is embedded again; another backend embeds the texts."""
-    head = " ".join(x for x in (subject + "." if subject else "", article.title or article.number or "") if x)
+    head = " ".join(x for x in (subject + "." if subject else "", article.title or "") if x)  # not "Article 4"
     passages = searcher.engine.passages_of([article.section_id]).get(article.section_id, [])
     texts = [f"{head}\n{article.text}"]
     if len(passages) > 1:
