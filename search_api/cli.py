@@ -66,13 +66,19 @@ def run_align(args: argparse.Namespace, settings: Settings) -> int:
             print("    final clause: not searched")
         for cell in row["cells"]:
             first = cell["provisions"][0] if cell["provisions"] else None
-            where = ", ".join(p["citation"]["text"] + (" (reviewed)" if p["reviewed"] else "") for p in cell["provisions"])
+            where = "; ".join(_short(p) + (" (reviewed)" if p["reviewed"] else "") for p in cell["provisions"])
             if cell["confidence"] == "none found":
-                where = f"closest: {first['citation']['text']}" if first else ""
+                where = f"closest: {_short(first)}" if first else ""
             print(f"    {cell['member']:<15} {cell['confidence']:<10} {cell['score']:6.3f}  {where}")
             if first and cell["confidence"] != "none found" and first["elements"]:
                 print("        elements: " + "; ".join(f"{e['element']} ({e['evidence']})" for e in first["elements"]))
     return 0
+
+
+def _short(provision: dict) -> str:
+    """A provision as the map's text output names it: its document id and its designation and heading."""
+    c = provision["citation"]
+    return " ".join(x for x in (provision["doc_id"], c["section_number"] or "", c["section_title"] or "") if x)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
