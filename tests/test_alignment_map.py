@@ -117,6 +117,14 @@ def test_a_malformed_reviews_file_is_an_error_naming_its_line(searcher, tmp_path
         AlignmentMap(searcher, reviews).get(TIP)
 
 
+def test_a_review_of_a_provision_no_longer_indexed_applies_to_nothing(searcher, tmp_path):
+    """kb ingest reports such a row (tests/test_alignments.py); the map leaves the cell as it would be."""
+    reviews = tmp_path / ALIGNMENTS_NAME
+    reviews.write_text(HEADER + f"{ART3},Singapore,sg-phta-2014:part-9.s-99,confirmed,renumbered since\n", encoding="utf-8")
+    cell = _cell(AlignmentMap(searcher, reviews).get(TIP, ["Singapore"], "ch-i.art-3"), ART3, "Singapore")
+    assert cell["provisions"][0]["section_id"] == PHTA_S3 and not cell["reviewed"]
+
+
 def test_the_api_serves_the_map_and_names_what_it_does_not_know(indexed_corpus, searcher):
     with TestClient(create_app(indexed_corpus, searcher=searcher)) as client:
         listed = client.get("/alignment/instruments").json()["instruments"]
