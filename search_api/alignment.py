@@ -46,6 +46,7 @@ from ingest.termbank import load_termbank
 from search_api.elements import covered, elements_of
 from search_api.filters import SearchFilters
 from search_api.results import citation
+from search_api.searcher import SearchRequest, draft_query
 
 INSTRUMENT_TYPES = ("protocol", "convention")
 LAW_TYPES = ("law", "judicial_interpretation")
@@ -113,7 +114,7 @@ def article_queries(searcher, subject: str, article: Section) -> list[tuple[str,
     texts = [f"{head}\n{article.text}"]
     if len(passages) > 1:
         texts += [f"{head}: {p.text}" for p in passages[:MAX_PARAGRAPH_QUERIES]]
-    texts = [" ".join(q.translate(_QUOTES).split()) for q in texts]
+    texts = [draft_query(q) for q in texts]
     gen = searcher.engine.generation() if hasattr(searcher.engine, "generation") else None
     rows = gen.passage_rows_of_section(article.section_id) if gen is not None else []
     if not rows:
@@ -125,7 +126,18 @@ def article_queries(searcher, subject: str, article: Section) -> list[tuple[str,
     return out + [(t, v.astype(np.float32)) for t, v in zip(texts[1:], vecs[:MAX_PARAGRAPH_QUERIES])]
 
 
-_QUOTES = str.maketrans({'"': " ", "“": " ", "”": " "})
+
+def article_concepts(article: Section, referenced: list[Section]) -> dict[str, float]:
+    """The concepts an article names, each with its weight: its heading's count more, and those of the articles it
+    refers to (Article 5 criminalises "the conduct set forth in article 3") count too."""
+    tb = load_termbank()
+    wanted: dict[str, float] = {m.concept: 1.0 for m in tb.concepts_in(article.text, "en")}
+    for m in tb.concepts_in(article.title or "", "en"):
+        wanted[m.concept] = wanted.get(m.concept, 0.0) + HEADING_WEIGHT
+    for other in referenced:
+        for m in tb.concepts_in(other.text, "en"):
+            wanted.setdefault(m.concept, 1.0)
+    return wanted
 
 
 class _Concepts:
@@ -150,17 +162,9 @@ class _Concepts:
             self.df[member], self.n[member] = df, len(items)
             self.avg[member] = sum(sizes) / len(sizes) if sizes else 1.0
 
-    def scores(self, article: Section, member: str, items: list[tuple[Section, DocumentMeta]],
-               referenced: list[Section] = ()) -> dict[str, float]:
-        """Each of the member's provisions that names a concept of the article (or of an article it refers to:
-        Article 5 criminalises "the conduct set forth in article 3"), scored like BM25 over concepts."""
-        tb = load_termbank()
-        wanted: dict[str, float] = {m.concept: 1.0 for m in tb.concepts_in(article.text, "en")}
-        for m in tb.concepts_in(article.title or "", "en"):
-            wanted[m.concept] = wanted.get(m.concept, 0.0) + HEADING_WEIGHT
-        for other in referenced:
-            for m in tb.concepts_in(other.text, "en"):
-                wanted.setdefault(m.concept, 1.0)
+    def scores(self, wanted: dict[str, float], member: str, items: list[tuple[Section, DocumentMeta]]) -> dict[str, float]:
+        """Each of the member's provisions that names a concept ``wanted`` (``article_concepts``), scored like
+        BM25 over concepts."""
         df, n, avg = self.df[member], self.n[member], self.avg[member]
         out = {}
         for s, _ in items:
@@ -228,7 +232,8 @@ class AlignmentMap:
     def _reviews(self) -> list[Review]:
         return read_alignments(self.reviews_path) if self.reviews_path.exists() else []
 
-    def _member_laws(self, docs: dict[str, DocumentMeta]):
+    def member_laws(self, docs: dict[str, DocumentMeta]):
+        """Each member's provisions (with their documents) and their concepts, read once per index generation."""
         gen = self._generation()
         if self._laws is None or self._laws[0] != gen:
             provisions: dict[str, list[tuple[Section, DocumentMeta]]] = defaultdict(list)
@@ -242,10 +247,8 @@ class AlignmentMap:
         return self._laws[1], self._laws[2]
 
     def _compute(self, doc: DocumentMeta, docs: dict[str, DocumentMeta]) -> dict:
-        from search_api.searcher import SearchRequest
-
         t0 = time.perf_counter()
-        laws, concepts = self._member_laws(docs)
+        laws, concepts = self.member_laws(docs)
         members = list(laws)
         laws_by_id = {m: {s.section_id: (s, d) for s, d in items} for m, items in laws.items()}
         reviews = defaultdict(list)
@@ -275,9 +278,10 @@ class AlignmentMap:
                     for rank, sid in enumerate(kept):
                         p = found[member].setdefault(sid, _Provision(*laws_by_id[member][sid]))
                         p.rank_share += RRF_K / (RRF_K + rank) / len(queries)
+            wanted = article_concepts(a, referenced_articles(a, articles))
             for member in members:
                 by_id = laws_by_id[member]
-                for sid, c in concepts.scores(a, member, laws[member], referenced_articles(a, articles)).items():
+                for sid, c in concepts.scores(wanted, member, laws[member]).items():
                     found[member].setdefault(sid, _Provision(*by_id[sid])).concepts = c
                 row["cells"].append(_cell(a, member, found[member], by_id, reviews.get((a.section_id, member), [])))
         return {"instrument": {"doc_id": doc.doc_id, "title": doc.title, "subject": subject},

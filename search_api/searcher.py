@@ -33,6 +33,12 @@ MAX_DEPTH = 100_000
 _DRAFT_QUOTES = str.maketrans({'"': " ", "“": " ", "”": " "})
 
 
+def draft_query(text: str) -> str:
+    """A draft (or an article) as the BM25 query of a precedent search: quotation marks removed, since drafts
+    quote defined terms, which in a query would make them required phrases; whitespace collapsed."""
+    return " ".join(text.translate(_DRAFT_QUOTES).split())
+
+
 @dataclass
 class SearchRequest:
     query: str
@@ -286,7 +292,7 @@ class Searcher:
         if not text or not text.strip():
             raise ValueError("text must not be empty")
         qvec, chunks = self.draft_query_vector(text)
-        query = " ".join(text.translate(_DRAFT_QUOTES).split())
+        query = draft_query(text)
         out = self.search(SearchRequest(query, filters or SearchFilters(), mode="hybrid", top_k=top_k, query_vector=qvec))
         out["draft_chunks"] = chunks
         return out

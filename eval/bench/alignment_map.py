@@ -24,7 +24,7 @@ def bench_map(index_dir: Path, settings: Settings, log) -> dict:
     searcher = Searcher(settings.model_copy(update={"index_dir": index_dir, "backend": "embedded"}))
     amap = AlignmentMap(searcher, reviews_path=settings.corpus_dir / "alignments.csv")
     t0 = time.perf_counter()
-    amap._member_laws(searcher.engine.documents())
+    amap.member_laws(searcher.engine.documents())
     out: dict = {"index": str(index_dir), "laws_s": round(time.perf_counter() - t0, 2), "instruments": {}}
     for inst in sorted(i["doc_id"] for i in amap.instruments()):
         t0 = time.perf_counter()
