@@ -47,6 +47,9 @@ async function route() {
   const asked = params.get("view");
   const view = reading ? "read" : (["compare", "precedents", "map", "documents"].includes(asked) ? asked : "search");
   showView(view);  // at once, before any request: a key pressed meanwhile ("/") finds its view shown
+  // and the search box holds the URL's query at once too: filled after the vocabularies arrive, it wiped out
+  // what was typed into it meanwhile
+  if (view === "search") $("q").value = params.get("q") || "";
   try {
     await loadVocabularies();
     if (reading) await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
@@ -68,8 +71,7 @@ async function route() {
 
 async function renderSearch(params) {
   document.title = "Search · Bali Process knowledge base";
-  const q = params.get("q") || "";
-  $("q").value = q;
+  const q = params.get("q") || "";  // route() has put it in the search box
   $("year_from").value = params.get("year_from") || "";
   $("year_to").value = params.get("year_to") || "";
   $("mode").value = params.get("mode") || "hybrid";
