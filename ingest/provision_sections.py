@@ -10,13 +10,18 @@ that repeats (Turkish law restarts its numbering for additional and provisional 
 
 A chapter is a container only when it reads as a heading; a fragment of some other text (Law 6458's ``chapter``
 fields are mostly shreds of repealed articles: ``ga: 2/7/2018-KHK-703/71 md.)Geçici...``) is ignored. A
-provision's ``title`` is its heading unless it is only the opening words of its content (Law 6458 again). A
+provision's ``title`` is its heading unless it is only the opening words of its content (Law 6458 again). Such a
+source can still hold the headings, glued to the end of the content before them (Law 6458's ``Madde 97`` ends
+"... dört saati geçemez.Taşıyıcıların yükümlülükleri", the heading of Madde 98, sometimes after a chapter's
+"DÖRDÜNCÜ BÖLÜM..." too): each is moved to the provision it heads, and the chapter shreds are cut
+(``split_glued_heading``). A
 repealed stub (``(Mülga: ...)``, ``[Repealed ...]``) is titled ``Repealed (...)`` and has status ``repealed``;
 a provision with nothing but its designation is kept with empty text, as a section of kind ``heading``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -89,10 +94,11 @@ def build_provision_sections(doc: DocumentMeta, source: ProvisionSource) -> list
     section per provision, in the source's order."""
     capitalised = _capitalised_words(source)
     openings = titles_are_openings(source)
+    provisions = _move_glued_headings(source.provisions) if openings else [(p, False) for p in source.provisions]
     sections: list[Section] = []
     used: set[str] = set()
     containers: dict[str, Section | None] = {}  # chapter as given -> its section (None: not a heading)
-    for provision in source.provisions:
+    for provision, recovered in provisions:
         if provision.chapter not in containers:
             head = _container(provision.chapter, capitalised)
             containers[provision.chapter] = None
@@ -102,7 +108,8 @@ def build_provision_sections(doc: DocumentMeta, source: ProvisionSource) -> list
                 container.heading_path = [doc.title, _label(number, title)]
                 containers[provision.chapter] = container
                 sections.append(container)
-        sections.append(_provision_section(doc, provision, containers[provision.chapter], used, len(sections), openings))
+        sections.append(_provision_section(doc, provision, containers[provision.chapter], used, len(sections),
+                                           openings and not recovered))
     return sections
 
 
@@ -198,6 +205,44 @@ def _is_opening(title: str, rest: str) -> bool:
     probe = "".join(title.split())[:30].rstrip(".;:,–-")
     opening = "".join(re.sub(r"^\(\d+\)", "", rest.strip()).split())
     return bool(probe) and (opening.startswith(probe) or "".join(rest.split()).startswith(probe))
+
+
+_UP, _LO = "A-ZÇĞİÖŞÜ", "a-zçğıöşüâîû"
+_FOOTNOTE_TAIL = re.compile(r"(?:\s*\[\d+\])+\s*$")
+_DESIGNATION_SHRED = re.compile(rf"(?<=[{_LO}.])[{_UP}]{{2,}}$")  # "...hükümleriGEÇİCİ": the next "GEÇİCİ MADDE 1"
+# Where a glued heading can start: after a sentence's end with no space, or at a small letter run into a capital
+_GLUE = re.compile(rf"[.;:)…\]](?=[^\s\d.;:)\]])|(?<=[{_LO}’'])(?=[{_UP}])")
+_CHAPTER_SHRED = re.compile(rf"(?:\s*\[\d+\])*\s*[{_UP}]+\s*(?:KISIM|BÖLÜM).*$", re.S)
+_MAX_HEADING = 90
+
+
+def split_glued_heading(content: str) -> tuple[str, str]:
+    """(the content without a heading glued to its end, that heading), or (content, "") when its end reads as
+    the provision's own words. A heading is the short run after the last glue point that starts with a capital
+    and holds no sentence mark, bracket or digit; a chapter heading run in before it is cut too."""
+    content = _DESIGNATION_SHRED.sub("", content.rstrip())
+    body = _FOOTNOTE_TAIL.sub("", content)
+    cut = None
+    for m in _GLUE.finditer(body):
+        cut = m.end()
+    heading = " ".join(body[cut:].split()) if cut is not None else ""
+    if not heading or len(heading) > _MAX_HEADING or not heading[0].isupper() or re.search(r"[.;:()\[\]\d]", heading):
+        return content, ""
+    kept = body[:cut].rstrip()
+    sentence_end = max(kept.rfind("."), kept.rfind(")"))
+    shred = _CHAPTER_SHRED.search(kept, sentence_end + 1)
+    return (kept[: shred.start()].rstrip() if shred else kept), heading
+
+
+def _move_glued_headings(provisions: list[Provision]) -> list[tuple[Provision, bool]]:
+    """Each provision with the heading found at the end of the one before it, if any (then True: a heading
+    that also opens its content, as Madde 5's "Türkiye’ye giriş ve Türkiye’den çıkış" does, stays its heading)."""
+    out, heading = [], ""
+    for i, p in enumerate(provisions):
+        content, next_heading = split_glued_heading(p.content) if i + 1 < len(provisions) else (p.content, "")
+        out.append((dataclasses.replace(p, content=content, title=heading or p.title), bool(heading)))
+        heading = next_heading
+    return out
 
 
 def titles_are_openings(source: ProvisionSource) -> bool:

@@ -43,6 +43,8 @@ from ingest.sections.clauses import LONG_UNIT_WORDS
 # the same input: the ingest fingerprint is built from it, so a bump re-splits and re-embeds every document.
 # tests/test_sections.py records a digest of the output for each version.
 # 2: Thai and Chinese laws split along their designations (statutes.py); SECTION I above Article 1 is a container
-SPLITTER_VERSION = 2
+# 3: Law 6458's article headings, which its provision JSON glues to the end of the article before, are moved to
+#    their articles (provision_sections.split_glued_heading)
+SPLITTER_VERSION = 3
 
 __all__ = ["LONG_UNIT_WORDS", "PROSE_GROUP_WORDS", "SPLITTER_VERSION", "split_sections"]
