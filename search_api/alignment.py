@@ -16,7 +16,8 @@ How a cell is found (one article, one member):
    in the provision's language, weighted by how rare each concept is in that member's laws (and a heading's
    concepts count more): the lexical leg across languages.
 4. **Score and confidence.** ``score`` = the reciprocal-rank sum over the queries (as a share of its maximum) +
-   ``CONCEPT_WEIGHT`` x the concept score. The best one to three provisions are kept (those within
+   ``CONCEPT_WEIGHT`` x the concept score, times ``DEFINITIONS_FACTOR`` for a definitions section when the
+   article does not define terms itself. The best one to three provisions are kept (those within
    ``KEEP_RATIO`` of the best); the confidence is ``strong``, ``possible`` or ``none found`` by the best score
    against thresholds calibrated on ``eval/alignment_dev`` (``python -m eval.alignment --calibrate``), and
    ``none found`` whatever the score when the article has a checklist of elements and none of the provisions
@@ -63,11 +64,20 @@ RRF_K = 10
 CONCEPT_WEIGHT = 0.2  # a concept-score unit against the reciprocal-rank share (0..1); chosen on alignment_dev
 HEADING_WEIGHT = 2.0  # a concept in a heading counts this many times
 LENGTH_NORM = 0.75  # BM25's b over the number of concepts a provision names: a definitions section names many
+# A definitions section (its heading names the term bank's "definition": Interpretation, Tafsiran, সংজ্ঞা, Tanımlar)
+# names every concept of its law, so it matches every article; it implements only an article that defines terms
+# ("Use of terms"), and its score counts this share for the others (chosen on alignment_dev: top-1 0.547 -> 0.568,
+# and the same under leave-one-member-out choice of the factor)
+DEFINITIONS_FACTOR = 0.6
+DEFINITION = "definition"
 KEEP_RATIO = 0.0  # a second or third provision is shown when its score is at least this share of the best
 MAX_PROVISIONS = 3
 # Confidence of a cell by its best score; calibrated on eval/alignment_dev (python -m eval.alignment --calibrate).
+# No score threshold alone makes "none found" right 80% of the time there (the cells judged "none" score 1.4 and
+# up: an article with no implementation still finds words in common), so NONE_SCORE is only a floor below every
+# judged cell, and "none found" comes mostly from the checklist rule in _cell.
 STRONG_SCORE = 3.0
-NONE_SCORE = 1.2
+NONE_SCORE = 1.0
 
 
 @dataclass
@@ -76,10 +86,11 @@ class _Provision:
     doc: DocumentMeta
     rank_share: float = 0.0
     concepts: float = 0.0
+    factor: float = 1.0
 
     @property
     def score(self) -> float:
-        return self.rank_share + CONCEPT_WEIGHT * self.concepts
+        return self.factor * (self.rank_share + CONCEPT_WEIGHT * self.concepts)
 
 
 def instrument_subject(doc: DocumentMeta) -> str:
@@ -127,6 +138,11 @@ def article_queries(searcher, subject: str, article: Section) -> list[tuple[str,
 
 
 
+def defines_terms(article: Section) -> bool:
+    """Whether the article defines terms: its heading names the definition concept ("Use of terms")."""
+    return any(m.concept == DEFINITION for m in load_termbank().concepts_in(article.title or "", "en"))
+
+
 def article_concepts(article: Section, referenced: list[Section]) -> dict[str, float]:
     """The concepts an article names, each with its weight: its heading's count more, and those of the articles it
     refers to (Article 5 criminalises "the conduct set forth in article 3") count too."""
@@ -161,6 +177,10 @@ class _Concepts:
                 sizes.append(size or 1)
             self.df[member], self.n[member] = df, len(items)
             self.avg[member] = sum(sizes) / len(sizes) if sizes else 1.0
+
+    def is_definitions(self, section_id: str) -> bool:
+        """Whether the provision's heading names the definition concept (a definitions section)."""
+        return self.of[section_id][1].get(DEFINITION, 0) > 0
 
     def scores(self, wanted: dict[str, float], member: str, items: list[tuple[Section, DocumentMeta]]) -> dict[str, float]:
         """Each of the member's provisions that names a concept ``wanted`` (``article_concepts``), scored like
@@ -279,10 +299,15 @@ class AlignmentMap:
                         p = found[member].setdefault(sid, _Provision(*laws_by_id[member][sid]))
                         p.rank_share += RRF_K / (RRF_K + rank) / len(queries)
             wanted = article_concepts(a, referenced_articles(a, articles))
+            defines = defines_terms(a)
             for member in members:
                 by_id = laws_by_id[member]
                 for sid, c in concepts.scores(wanted, member, laws[member]).items():
                     found[member].setdefault(sid, _Provision(*by_id[sid])).concepts = c
+                if not defines:
+                    for sid, p in found[member].items():
+                        if concepts.is_definitions(sid):
+                            p.factor = DEFINITIONS_FACTOR
                 row["cells"].append(_cell(a, member, found[member], by_id, reviews.get((a.section_id, member), [])))
         return {"instrument": {"doc_id": doc.doc_id, "title": doc.title, "subject": subject},
                 "generation": self._generation(), "members": members, "articles": rows,

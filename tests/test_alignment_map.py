@@ -41,6 +41,18 @@ def test_article_3_for_singapore_is_the_phta_s_3_with_its_elements_quoted(tip_ma
     assert all(e.lower() in first["excerpt"].lower() or e for e in elements.values())
 
 
+def test_a_definitions_section_leads_only_an_article_that_defines_terms(searcher, tip_map):
+    # Article 3 "Use of terms": Malaysia's s.2 Interpretation is its first implementation
+    assert _cell(tip_map, ART3, "Malaysia")["provisions"][0]["section_id"] == "my-atip-bill-2007-en:part-i.s-2"
+    # Smuggling Protocol Art 11 "Border measures": Law 6458's Madde 3 "Tanımlar" (definitions of borders, carriers...)
+    # names the article's words but does not implement it
+    tanimlar = "tr-law-6458-2013:art-3"
+    assert searcher.section("tr-law-6458-2013", tanimlar)["section"].title == "Tanımlar"
+    som = searcher.alignments.get("un-smuggling-protocol-2000")
+    border = _cell(som, "un-smuggling-protocol-2000:ch-iii.art-11", "Türkiye")
+    assert border["provisions"][0]["section_id"] != tanimlar
+
+
 def test_every_cell_holds_only_its_own_member_s_laws_never_an_instrument(searcher, tip_map):
     docs = searcher.engine.documents()
     assert tip_map["members"] == sorted(tip_map["members"]) and len(tip_map["members"]) >= 10
