@@ -1,4 +1,5 @@
-"""Scores the Protocol implementation map against ``eval/alignment_dev`` (``kb eval-align``, or ``python -m eval.alignment``).
+"""Scores the Protocol implementation map against ``eval/alignment_dev`` (``kb eval-align``, or ``python -m eval.alignment``),
+or another judged set in its format such as the held-out ``eval/alignment_test`` (``kb eval-align eval/alignment_test``).
 
 For each judged cell (article x member) the map's ranked provisions are compared with the judged ones (either
 grade counts):

@@ -1,19 +1,22 @@
-"""eval/alignment_dev, the judged cells of the Protocol map (built by reading the laws), checked against the index
-of the bundled corpus, so the set stays true to the texts and the splitter's ids."""
+"""eval/alignment_dev and eval/alignment_test (held out), the judged cells of the Protocol map (built by reading the
+laws), checked against the index of the bundled corpus, so the sets stay true to the texts and the splitter's ids."""
 
 from __future__ import annotations
 
 import csv
 import re
 
+import pytest
+
 from ingest.settings import PROJECT_ROOT
 
 CELLS = PROJECT_ROOT / "eval" / "alignment_dev" / "cells.tsv"
+TEST_CELLS = PROJECT_ROOT / "eval" / "alignment_test" / "cells.tsv"
 INSTRUMENTS = {"un-trafficking-protocol-2000", "un-smuggling-protocol-2000", "untoc-2000", "ilo-p029-2014"}
 
 
-def _cells() -> list[dict]:
-    with open(CELLS, encoding="utf-8", newline="") as fh:
+def _cells(path=CELLS) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
@@ -30,7 +33,17 @@ def test_the_set_is_as_large_and_as_varied_as_the_issue_asks(searcher):
     assert 0 < sum(c["provisions"] == "none" for c in cells) < len(cells) / 4
 
 
-def test_every_cell_names_real_sections_of_its_member_s_laws_and_quotes_them(searcher):
+def test_the_held_out_set_shares_no_cell_with_the_dev_set_and_is_varied(searcher):
+    dev, held = _cells(), _cells(TEST_CELLS)
+    assert not {(c["article"], c["member"]) for c in dev} & {(c["article"], c["member"]) for c in held}
+    assert len({(c["article"], c["member"]) for c in held}) == len(held) >= 40
+    documents = searcher.engine.documents()
+    languages = {documents[p.split(":")[0]].language for c in held if c["provisions"] != "none" for p in c["provisions"].split(";")}
+    assert len({c["member"] for c in held}) >= 8 and len(languages - {"en"}) >= 3
+
+
+@pytest.mark.parametrize("path", [CELLS, TEST_CELLS], ids=["dev", "test"])
+def test_every_cell_names_real_sections_of_its_member_s_laws_and_quotes_them(searcher, path):
     documents = searcher.engine.documents()
     sections: dict[str, dict[str, str]] = {}
 
@@ -40,7 +53,7 @@ def test_every_cell_names_real_sections_of_its_member_s_laws_and_quotes_them(sea
             sections[doc_id] = {s.section_id: s.text for s in searcher.engine.sections_of(doc_id)} if doc_id in documents else {}
         return sections[doc_id].get(section_id)
 
-    for c in _cells():
+    for c in _cells(path):
         cell = (c["article"], c["member"])
         assert c["instrument"] in INSTRUMENTS and c["article"].startswith(c["instrument"] + ":"), cell
         assert text_of(c["article"]) is not None, cell
