@@ -14,7 +14,7 @@ provision's ``title`` is its heading unless it is only the opening words of its 
 source can still hold the headings, glued to the end of the content before them (Law 6458's ``Madde 97`` ends
 "... dört saati geçemez.Taşıyıcıların yükümlülükleri", the heading of Madde 98, sometimes after a chapter's
 "DÖRDÜNCÜ BÖLÜM..." too): each is moved to the provision it heads, and the chapter shreds are cut
-(``split_glued_heading``). A
+(``split_glued_heading``). A web page's script scraped into a provision's content is cut (``strip_page_script``). A
 repealed stub (``(Mülga: ...)``, ``[Repealed ...]``) is titled ``Repealed (...)`` and has status ``repealed``;
 a provision with nothing but its designation is kept with empty text, as a section of kind ``heading``.
 """
@@ -94,7 +94,8 @@ def build_provision_sections(doc: DocumentMeta, source: ProvisionSource) -> list
     section per provision, in the source's order."""
     capitalised = _capitalised_words(source)
     openings = titles_are_openings(source)
-    provisions = _move_glued_headings(source.provisions) if openings else [(p, False) for p in source.provisions]
+    provisions = [dataclasses.replace(p, content=strip_page_script(p.content)) for p in source.provisions]
+    provisions = _move_glued_headings(provisions) if openings else [(p, False) for p in provisions]
     sections: list[Section] = []
     used: set[str] = set()
     containers: dict[str, Section | None] = {}  # chapter as given -> its section (None: not a heading)
@@ -214,6 +215,17 @@ _DESIGNATION_SHRED = re.compile(rf"(?<=[{_LO}.])[{_UP}]{{2,}}$")  # "...hüküml
 _GLUE = re.compile(rf"[.;:)…\]](?=[^\s\d.;:)\]])|(?<=[{_LO}’'])(?=[{_UP}])")
 _CHAPTER_SHRED = re.compile(rf"(?:\s*\[\d+\])*\s*[{_UP}]+\s*(?:KISIM|BÖLÜM).*$", re.S)
 _MAX_HEADING = 90
+
+
+# The web page's own script, scraped with the last provision's text (Law 6458's Madde 126 ends with 800 characters
+# of "$(document).ready(function () {jQuery('table')...")
+_PAGE_SCRIPT = re.compile(r"\$\(\s*document\s*\)\s*\.\s*ready\s*\(|<script\b|jQuery\s*\(\s*document\s*\)", re.I)
+
+
+def strip_page_script(content: str) -> str:
+    """The content without a web page's script run in at its end (from the script's first statement on)."""
+    m = _PAGE_SCRIPT.search(content)
+    return content[: m.start()].rstrip() if m else content
 
 
 def split_glued_heading(content: str) -> tuple[str, str]:

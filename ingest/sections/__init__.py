@@ -45,6 +45,7 @@ from ingest.sections.clauses import LONG_UNIT_WORDS
 # 2: Thai and Chinese laws split along their designations (statutes.py); SECTION I above Article 1 is a container
 # 3: Law 6458's article headings, which its provision JSON glues to the end of the article before, are moved to
 #    their articles (provision_sections.split_glued_heading)
-SPLITTER_VERSION = 3
+# 4: a web page's script scraped into a provision's content is cut (Law 6458's Madde 126)
+SPLITTER_VERSION = 4
 
 __all__ = ["LONG_UNIT_WORDS", "PROSE_GROUP_WORDS", "SPLITTER_VERSION", "split_sections"]
