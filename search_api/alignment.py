@@ -17,8 +17,7 @@ How a cell is found (one article, one member):
    concepts count more): the lexical leg across languages.
 4. **Score and confidence.** ``score`` = the reciprocal-rank sum over the queries (as a share of its maximum) +
    ``CONCEPT_WEIGHT`` x the concept score, times ``DEFINITIONS_FACTOR`` for a definitions section when the
-   article does not define terms itself. The best one to three provisions are kept (those within
-   ``KEEP_RATIO`` of the best); the confidence is ``strong``, ``possible`` or ``none found`` by the best score
+   article does not define terms itself. The best ``MAX_PROVISIONS`` (three) are kept; the confidence is ``strong``, ``possible`` or ``none found`` by the best score
    against thresholds calibrated on ``eval/alignment_dev`` (``python -m eval.alignment --calibrate``), and
    ``none found`` whatever the score when the article has a checklist of elements and none of the provisions
    names any of them.
@@ -70,8 +69,7 @@ LENGTH_NORM = 0.75  # BM25's b over the number of concepts a provision names: a 
 # and the same under leave-one-member-out choice of the factor)
 DEFINITIONS_FACTOR = 0.6
 DEFINITION = "definition"
-KEEP_RATIO = 0.0  # a second or third provision is shown when its score is at least this share of the best
-MAX_PROVISIONS = 3
+MAX_PROVISIONS = 3  # the best provisions shown in a cell
 # Confidence of a cell by its best score; calibrated on eval/alignment_dev (python -m eval.alignment --calibrate).
 # No score threshold alone makes "none found" right 80% of the time there (the cells judged "none" score 1.4 and
 # up: an article with no implementation still finds words in common), so NONE_SCORE is only a floor below every
@@ -324,12 +322,11 @@ def _cell(article: Section, member: str, found: dict[str, _Provision], by_id: di
     ranked = sorted((p for sid, p in found.items() if sid not in rejected),
                     key=lambda p: (-p.score, p.section.section_id))
     best = ranked[0].score if ranked else 0.0
-    shown = [p for p in ranked[:MAX_PROVISIONS] if p.score >= KEEP_RATIO * best]
     out = []
     for r in confirmed:
         p = found.get(r.section_id) or _Provision(*by_id[r.section_id])
         out.append(_provision(article, p, reviewed=r.note or "confirmed"))
-    for p in shown:
+    for p in ranked[:MAX_PROVISIONS]:
         if len(out) < MAX_PROVISIONS and all(o["section_id"] != p.section.section_id for o in out):
             out.append(_provision(article, p))
     conf = "strong" if confirmed else confidence_of(best)

@@ -18,11 +18,10 @@ def bench_map(index_dir: Path, settings: Settings, log) -> dict:
     one article) and serialised to JSON as ``GET /alignment`` does, without HTTP."""
     from pydantic_core import to_json
 
-    from search_api.alignment import AlignmentMap
     from search_api.searcher import Searcher
 
     searcher = Searcher(settings.model_copy(update={"index_dir": index_dir, "backend": "embedded"}))
-    amap = AlignmentMap(searcher, reviews_path=settings.corpus_dir / "alignments.csv")
+    amap = searcher.alignments  # the reviews in the corpus's alignments.csv, as the server reads them
     t0 = time.perf_counter()
     amap.member_laws(searcher.engine.documents())
     out: dict = {"index": str(index_dir), "laws_s": round(time.perf_counter() - t0, 2), "instruments": {}}

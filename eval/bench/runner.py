@@ -169,30 +169,34 @@ def _write_report(out: Path, report: dict) -> None:
     plot_latency(report, out / "latency.png")
 
 
-def rerun_api(out: Path, settings: Settings, log=print) -> dict:
-    """Measure the API again into an existing full report (after a change to the serving path), reusing the
-    indexes that run left in ``var/bench/``; the report records when each part was measured."""
-    report = json.loads((out / "report.json").read_text("utf-8"))
-    needed = [Path(report["ingest"]["runs"]["fp32"]["index_dir"]), Path(report["tiers"][str(report["api"]["tier"])]["index_dir"])]
+def _measure_again(out: Path, report: dict, option: str, needed: list[Path], measure, stamp: str) -> dict:
+    """Measure one part again into ``report``, the full report in ``out``, on indexes that run left in
+    ``var/bench/`` (``needed``), and record when: ``measure(report)`` fills the part in."""
     missing = [str(p) for p in needed if not (p / "CURRENT").is_file()]
     if missing:
         raise IndexUnavailableError(
-            f"kb bench --api-only measures again the indexes of the run in {out}, and these are gone: {', '.join(missing)} "
+            f"kb bench {option} measures again the indexes of the run in {out}, and these are gone: {', '.join(missing)} "
             "(a fresh checkout or machine); run kb bench (or kb bench --reuse-ingest) first")
-    _measure_api(report, settings, load_queries(), log)
-    report["api_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    measure(report)
+    report[stamp] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _write_report(out, report)
     return report
+
+
+def _read_report(out: Path) -> dict:
+    return json.loads((out / "report.json").read_text("utf-8"))
+
+
+def rerun_api(out: Path, settings: Settings, log=print) -> dict:
+    """Measure the API again into an existing full report (after a change to the serving path), reusing the
+    indexes that run left in ``var/bench/``; the report records when each part was measured."""
+    report = _read_report(out)
+    needed = [Path(report["ingest"]["runs"]["fp32"]["index_dir"]), Path(report["tiers"][str(report["api"]["tier"])]["index_dir"])]
+    return _measure_again(out, report, "--api-only", needed, lambda r: _measure_api(r, settings, load_queries(), log), "api_measured")
 
 
 def rerun_map(out: Path, settings: Settings, log=print) -> dict:
     """Measure the Protocol map again into an existing report, on the bundled corpus's index that run left."""
-    report = json.loads((out / "report.json").read_text("utf-8"))
+    report = _read_report(out)
     index = Path(report["ingest"]["runs"]["fp32"]["index_dir"])
-    if not (index / "CURRENT").is_file():
-        raise IndexUnavailableError(f"kb bench --map-only measures the index of the run in {out}, and {index} is gone; "
-                                    "run kb bench (or kb bench --reuse-ingest) first")
-    report["map"] = bench_map(index, settings, log)
-    report["map_measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    _write_report(out, report)
-    return report
+    return _measure_again(out, report, "--map-only", [index], lambda r: r.update(map=bench_map(index, settings, log)), "map_measured")
