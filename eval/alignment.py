@@ -46,24 +46,30 @@ def cell_results(amap, rows: list[dict]) -> list[dict]:
     return out
 
 
+def shown(r: dict) -> list[str]:
+    """The section ids the map's cell shows, in order."""
+    return [p["section_id"] for p in (r["cell"] or {}).get("provisions", [])]
+
+
+def first_right(r: dict) -> bool:
+    """Whether the cell's first provision is a judged one."""
+    first = shown(r)[:1]
+    return bool(first) and first[0] in r["gold"]
+
+
 def score(results: list[dict]) -> dict:
     judged = [r for r in results if r["gold"]]
     nones = [r for r in results if not r["gold"]]
-
-    def shown(r):
-        return [p["section_id"] for p in (r["cell"] or {}).get("provisions", [])]
-
     said_none = [r for r in results if r["cell"] is None or r["cell"]["confidence"] == "none found"]
-    top1 = sum(bool(shown(r)) and shown(r)[0] in r["gold"] for r in judged)
-    answered = sum(bool(shown(r)) and shown(r)[0] in r["gold"] and r["cell"]["confidence"] != "none found"
-                   for r in judged)
+    top1 = sum(first_right(r) for r in judged)
+    answered = sum(first_right(r) and r["cell"]["confidence"] != "none found" for r in judged)
     top3 = sum(any(s in r["gold"] for s in shown(r)[:3]) for r in judged)
     right_none = sum(not r["gold"] for r in said_none)
     by_conf = defaultdict(lambda: [0, 0])
     for r in judged:
         c = r["cell"]["confidence"] if r["cell"] else "none found"
         by_conf[c][0] += 1
-        by_conf[c][1] += bool(shown(r)) and shown(r)[0] in r["gold"]
+        by_conf[c][1] += first_right(r)
     return {
         "cells": len(results), "judged": len(judged), "none_cells": len(nones),
         "top1": round(top1 / len(judged), 3), "top3": round(top3 / len(judged), 3),
@@ -78,9 +84,7 @@ def score(results: list[dict]) -> dict:
 def calibrate(results: list[dict]) -> dict:
     """Candidate thresholds: the highest ``none found`` threshold whose precision is at least 0.8, and the lowest
     ``strong`` threshold whose top-1 precision is at least 0.8 (in-sample)."""
-    best = sorted(((r["cell"]["score"] if r["cell"] else 0.0), bool(r["gold"]),
-                   bool(r["gold"]) and bool(r["cell"]["provisions"]) and r["cell"]["provisions"][0]["section_id"] in r["gold"])
-                  for r in results)
+    best = sorted(((r["cell"]["score"] if r["cell"] else 0.0), bool(r["gold"]), first_right(r)) for r in results)
     none_at = None
     for i in range(1, len(best) + 1):
         below = best[:i]
@@ -121,9 +125,8 @@ def run(args: argparse.Namespace, settings) -> int:
         print("strong threshold (top-1 >= 0.8):", c["strong_threshold"])
     if args.misses:
         for r in results:
-            shown = [x["section_id"] for x in (r["cell"] or {}).get("provisions", [])]
-            if r["gold"] and (not shown or shown[0] not in r["gold"]):
-                print(r["article"], r["member"], "| got", shown, "| judged", r["gold"])
+            if r["gold"] and not first_right(r):
+                print(r["article"], r["member"], "| got", shown(r), "| judged", r["gold"])
     return 0
 
 
