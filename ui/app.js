@@ -47,9 +47,13 @@ async function route() {
   const asked = params.get("view");
   const view = reading ? "read" : (["compare", "precedents", "map", "documents"].includes(asked) ? asked : "search");
   showView(view);  // at once, before any request: a key pressed meanwhile ("/") finds its view shown
-  // and the search box holds the URL's query at once too: filled after the vocabularies arrive, it wiped out
-  // what was typed into it meanwhile
+  // and the search box (or the draft box) holds the URL's text at once too: filled after the vocabularies
+  // arrive, it wiped out what was typed into it meanwhile
   if (view === "search") $("q").value = params.get("q") || "";
+  if (view === "precedents") {
+    $("draft").value = urlDraft(params);
+    updateDraftCount();
+  }
   try {
     await loadVocabularies();
     if (reading) await renderReader(decodeURIComponent(url.pathname.slice("/read/".length)), decodeURIComponent(url.hash.slice(1)));
@@ -182,10 +186,7 @@ async function renderPrecedents(params) {
   document.title = "Precedents · Bali Process knowledge base";
   await loadMembers();
   memberChoices($("p-member"), "member", params.getAll("member"));
-  const stored = window.sessionStorage.getItem("kb-draft");
-  const text = params.get("text") || (params.get("draft") === "session" && stored) || "";
-  $("draft").value = text;
-  updateDraftCount();
+  const text = urlDraft(params);  // route() has put it in the draft box
   clear($("prec-results"));
   clear($("prec-summary"));
   $("prec-tools").hidden = true;
@@ -204,6 +205,12 @@ async function renderPrecedents(params) {
   $("prec-tools").hidden = !data.results.length;
   revealResults($("prec-results-title"), "Similar provisions");
   announce(`${data.results.length} similar provisions`);
+}
+
+/** The draft the URL names: its own text, or the one kept in this tab's session storage (too long for a URL). */
+function urlDraft(params) {
+  const stored = window.sessionStorage.getItem("kb-draft");
+  return params.get("text") || (params.get("draft") === "session" && stored) || "";
 }
 
 function updateDraftCount() {
